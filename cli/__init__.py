@@ -1,0 +1,1 @@
+"""The promptslim command line: a thin layer that parses, calls the library and renders."""

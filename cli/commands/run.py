@@ -1,0 +1,57 @@
+"""`promptslim run`: run a prompt once and show what the call cost."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Optional
+
+import typer
+
+from promptslim.prompt import read_text
+from promptslim.run import run as run_prompt
+
+from ..common import BaseUrlOpt, JsonOpt, ModelOpt, ModeOpt, RegionOpt, TargetOpt, backend_from, parse_vars, print_json, status
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+
+
+def run(
+    file: str = typer.Argument(..., help="Prompt file, or - for stdin."),
+    var: Optional[list[str]] = typer.Option(None, "--var", "-v", help="Template variable NAME=VALUE (repeatable)."),
+    mode: str = ModeOpt,
+    max_tokens: int = typer.Option(256, "--max-tokens", min=1, help="Cap on output tokens."),
+    stop: Optional[list[str]] = typer.Option(None, "--stop", help="Stop sequence (repeatable); \\n means newline."),
+    model: Optional[str] = ModelOpt,
+    base_url: Optional[str] = BaseUrlOpt,
+    target: Optional[str] = TargetOpt,
+    region: Optional[str] = RegionOpt,
+    emissions_csv: Optional[str] = typer.Option(None, "--emissions-csv", help="Also write codecarbon's emissions CSV for the run."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Run a prompt once: the output on stdout, the measurement on stderr."""
+    text = read_text(file)
+    backend = backend_from(model, base_url)
+    stops = tuple(s.encode().decode("unicode_escape") for s in stop or ())
+    tracker = contextlib.nullcontext()
+    if emissions_csv:
+        from promptslim.measure.carbon import EmissionsCsv
+
+        tracker = EmissionsCsv(emissions_csv, region)
+    with tracker:
+        result = run_prompt(
+            text, variables=parse_vars(var), mode=mode, max_tokens=max_tokens, stop=stops,
+            backend=backend, target=target, region=region,
+        )
+    if json_out:
+        print_json(result)
+        return
+    sys.stdout.write(result.text + ("" if result.text.endswith("\n") else "\n"))
+    cost = f", ${result.cost_usd:.6f} on {target}" if result.cost_usd is not None else ""
+    status(
+        f"[dim]{result.model}: {result.prompt_tokens} prompt + {result.completion_tokens} output tokens, "
+        f"{result.wall_s:.2f}s wall, {result.cpu_s:.2f}s CPU, {result.energy_j:.2f} J ({result.energy_method}), "
+        f"{result.co2_g * 1000:.3f} mg CO2{cost}[/dim]"
+    )

@@ -1,0 +1,45 @@
+"""Pieces every command shares: options, input reading, key=value parsing, output."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from promptslim.errors import InputError
+from promptslim.serialize import dumps
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ModelOpt = typer.Option(None, "--model", "-m", help="GGUF path (local), or the endpoint's model name with --base-url.", envvar="PROMPTSLIM_MODEL", show_envvar=True)
+BaseUrlOpt = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.", envvar="OPENAI_BASE_URL", show_envvar=True)
+TargetOpt = typer.Option(None, "--target", "-t", help="Model whose tokens and prices are reported, e.g. gpt-4o.")
+RegionOpt = typer.Option(None, "--region", help="ISO country code for grid carbon intensity (default: world average).")
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout.")
+ModeOpt = typer.Option("completion", "--mode", help="completion (raw text) or chat (the model's chat template).")
+
+
+def parse_vars(pairs: Optional[list[str]]) -> dict[str, str]:
+    values = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--var {pair!r}: expected NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
+def backend_from(model: Optional[str], base_url: Optional[str]):
+    from promptslim.runtime import open_backend
+
+    return open_backend(model, base_url=base_url)
+
+
+def print_json(value) -> None:
+    sys.stdout.write(dumps(value) + "\n")
+
+
+def status(message: str) -> None:
+    stderr.print(message)

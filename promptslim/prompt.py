@@ -1,0 +1,135 @@
+"""Prompts: plain text (completion mode) or chat messages, with {{var}} templates.
+
+Template variables are filled by plain substitution; nothing in a prompt is ever executed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+from .errors import InputError
+
+VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
+ROLES = ("system", "user", "assistant", "tool")
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str
+    content: str
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Either `text` (a completion prompt) or `messages` (a chat), never both."""
+
+    text: str | None = None
+    messages: tuple[Message, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.text is None) == (self.messages is None):
+            raise ValueError("a Prompt holds either text or messages")
+
+    @classmethod
+    def of(cls, value: "str | Prompt | Iterable[Mapping[str, str]]") -> "Prompt":
+        """Accept a Prompt, a string, or OpenAI-style message dicts."""
+        if isinstance(value, Prompt):
+            return value
+        if isinstance(value, str):
+            return cls(text=value)
+        return cls(messages=tuple(_message(m, i) for i, m in enumerate(value)))
+
+    @property
+    def is_chat(self) -> bool:
+        return self.messages is not None
+
+    def parts(self) -> list[str]:
+        """Every piece of text the prompt holds, in order."""
+        return [self.text] if self.text is not None else [m.content for m in self.messages]
+
+    def map_text(self, fn: Callable[[str], str]) -> "Prompt":
+        """A copy with `fn` applied to every piece of text."""
+        if self.text is not None:
+            return replace(self, text=fn(self.text))
+        return replace(self, messages=tuple(Message(m.role, fn(m.content)) for m in self.messages))
+
+    def variables(self) -> list[str]:
+        """Template variable names in order of first appearance."""
+        seen: dict[str, None] = {}
+        for part in self.parts():
+            for match in VARIABLE.finditer(part):
+                seen.setdefault(match.group(1), None)
+        return list(seen)
+
+    def render(self, values: Mapping[str, object]) -> "Prompt":
+        """Fill every {{var}}; a variable without a value is an input error naming it."""
+        missing = [name for name in self.variables() if name not in values]
+        if missing:
+            raise InputError(
+                f"prompt variable '{missing[0]}' has no value: pass it (e.g. --var {missing[0]}=VALUE)"
+            )
+        return self.map_text(lambda s: VARIABLE.sub(lambda m: str(values[m.group(1)]), s))
+
+    def as_messages(self) -> list[dict]:
+        """Chat messages; a text prompt becomes one user message."""
+        if self.messages is None:
+            return [{"role": "user", "content": self.text}]
+        return [m.to_dict() for m in self.messages]
+
+    def as_text(self) -> str:
+        if self.text is None:
+            raise InputError("completion mode needs a text prompt, not chat messages: use --mode chat")
+        return self.text
+
+    def to_json(self) -> "str | list[dict]":
+        return self.text if self.text is not None else self.as_messages()
+
+
+def _message(value: Mapping[str, str], index: int) -> Message:
+    if not isinstance(value, Mapping) or "role" not in value or "content" not in value:
+        raise InputError(f"message {index + 1} needs 'role' and 'content'")
+    role, content = value["role"], value["content"]
+    if role not in ROLES or not isinstance(content, str):
+        raise InputError(f"message {index + 1}: role must be one of {', '.join(ROLES)} and content a string")
+    return Message(role, content)
+
+
+def read_text(source: str | Path, *, stdin=None) -> str:
+    """Read a prompt file (or '-' for stdin) as UTF-8; errors name the file and the fix."""
+    name = str(source)
+    try:
+        if name == "-":
+            import sys
+
+            stream = stdin or sys.stdin.buffer
+            data = stream.read()
+            name = "<stdin>"
+        else:
+            data = Path(source).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file: check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory: give a prompt file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror}): check its permissions") from None
+    if isinstance(data, str):
+        text = data
+    else:
+        if b"\x00" in data:
+            raise InputError(f"{name}: looks binary (NUL bytes): give a UTF-8 text file")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{name}: not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8"
+            ) from None
+    if not text.strip():
+        raise InputError(f"{name}: the prompt is empty: write a prompt into it")
+    # editors end files with a newline; a completion prompt must end where its author stopped
+    return text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text

@@ -1,0 +1,63 @@
+"""The backend interface: a prompt and call options in, a measured Completion out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..errors import InputError
+from ..prompt import Prompt
+
+MODES = ("completion", "chat")
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    mode: str = "completion"
+    max_tokens: int = 256
+    temperature: float = 0.0
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise InputError(f"unknown mode '{self.mode}': use completion or chat")
+        if self.max_tokens < 1:
+            raise InputError(f"max_tokens must be at least 1, got {self.max_tokens}")
+
+    def key(self) -> dict:
+        """The parameters that decide the output, for cache keys."""
+        return {
+            "mode": self.mode,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "stop": list(self.stop),
+        }
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One call's output and what it cost on the machine that ran it."""
+
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    wall_s: float
+    cpu_s: float
+    energy_j: float
+    energy_method: str
+    finish_reason: str = "stop"
+    extra: dict = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    name: str  # what to show the user
+    identity: str  # what identifies the model's behaviour (file hash, endpoint + name)
+
+    def complete(self, prompt: Prompt, options: CallOptions) -> Completion:
+        """Run one call; the prompt must already be rendered."""
+
+    def count_tokens(self, prompt: Prompt, mode: str) -> int:
+        """Prompt tokens as this backend's model would see them."""

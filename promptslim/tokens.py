@@ -1,0 +1,92 @@
+"""Token counts: tiktoken for OpenAI targets, the GGUF tokenizer for the local model.
+
+Targets are tiktoken's own model names (its model-to-encoding map decides the encoding)
+plus `local`, the local GGUF model (chat-template overhead included in chat mode).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from .errors import InputError, RuntimeFailure
+from .prompt import Prompt
+
+if TYPE_CHECKING:
+    import tiktoken
+
+LOCAL = "local"
+DEFAULT_TARGET = "gpt-4o"
+# OpenAI's documented chat overhead: every message is wrapped in 3 tokens, the reply primed by 3
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_REPLY = 3
+
+
+def is_tiktoken_target(target: str) -> bool:
+    import tiktoken.model
+
+    if target in tiktoken.model.MODEL_TO_ENCODING:
+        return True
+    return any(target.startswith(p) for p in tiktoken.model.MODEL_PREFIX_TO_ENCODING)
+
+
+def known_targets() -> list[str]:
+    import tiktoken.model
+
+    return sorted(tiktoken.model.MODEL_TO_ENCODING) + [LOCAL]
+
+
+def check_target(target: str) -> str:
+    if target != LOCAL and not is_tiktoken_target(target):
+        chat_models = [t for t in known_targets() if t.startswith(("gpt-", "o1", "o3", "o4")) or t == LOCAL]
+        raise InputError(
+            f"unknown target model '{target}': use one of {', '.join(chat_models)} "
+            "(or any model name tiktoken knows)"
+        )
+    return target
+
+
+@lru_cache(maxsize=None)
+def encoding_for(target: str) -> "tiktoken.Encoding":
+    """The tiktoken encoding of a target; a clear error when it cannot be loaded offline."""
+    import tiktoken
+
+    check_target(target)
+    name = tiktoken.encoding_name_for_model(target)
+    try:
+        return tiktoken.get_encoding(name)
+    except Exception as exc:  # tiktoken raises network errors of several kinds
+        raise RuntimeFailure(
+            f"cannot load tiktoken encoding '{name}' for {target} ({type(exc).__name__}): "
+            "connect to the internet once, or set TIKTOKEN_CACHE_DIR to a folder with tiktoken's cached files"
+        ) from None
+
+
+def count_text(text: str, target: str = DEFAULT_TARGET) -> int:
+    """Tokens of plain text for a tiktoken target (special-token text counts as text)."""
+    return len(encoding_for(target).encode_ordinary(text))
+
+
+def count_tokens(prompt: "Prompt | str", target: str = DEFAULT_TARGET, *, mode: str = "completion", backend=None) -> int:
+    """Prompt tokens for a target model: text as is, chat with its per-message overhead.
+
+    `backend` is the local model to count with when target is `local` (default: embedded).
+    """
+    prompt = Prompt.of(prompt)
+    if target == LOCAL:
+        return (backend or local_backend()).count_tokens(prompt, mode)
+    if mode == "chat":
+        encoding = encoding_for(target)
+        total = TOKENS_PER_REPLY
+        for message in prompt.as_messages():
+            total += TOKENS_PER_MESSAGE + len(encoding.encode_ordinary(message["role"]))
+            total += len(encoding.encode_ordinary(message["content"]))
+        return total
+    return sum(count_text(part, target) for part in prompt.parts())
+
+
+@lru_cache(maxsize=1)
+def local_backend():
+    from .runtime.llama import LlamaBackend
+
+    return LlamaBackend()

@@ -1,0 +1,47 @@
+import pytest
+
+from promptslim.errors import InputError
+from promptslim.prompt import Prompt, read_text
+
+
+def test_render_fills_variables_by_plain_substitution():
+    prompt = Prompt("Hi {{name}}, {{ name }}! {{other}}")
+    out = prompt.render({"name": "{{other}}", "other": "x"})
+    assert out.text == "Hi {{other}}, {{other}}! x"  # values are not expanded again
+
+
+def test_missing_variable_is_named():
+    with pytest.raises(InputError, match="'city'"):
+        Prompt("Weather in {{city}}").render({})
+
+
+def test_chat_prompt_variables_and_messages():
+    prompt = Prompt.of([{"role": "system", "content": "Be {{tone}}."}, {"role": "user", "content": "{{q}}"}])
+    assert prompt.variables() == ["tone", "q"]
+    assert prompt.render({"tone": "brief", "q": "why?"}).as_messages()[1] == {"role": "user", "content": "why?"}
+    with pytest.raises(InputError):
+        prompt.as_text()
+
+
+def test_read_text_strips_only_the_final_newline(tmp_path):
+    f = tmp_path / "p.txt"
+    f.write_text("Answer:\n\n", encoding="utf-8")
+    assert read_text(f) == "Answer:\n"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "empty"), (b"  \n\t", "empty"), (b"\xff\xfeabc", "UTF-8"), (b"ab\x00cd", "binary")],
+)
+def test_read_text_rejects_bad_files(tmp_path, content, message):
+    f = tmp_path / "p.txt"
+    f.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_text(f)
+
+
+def test_read_text_missing_and_directory(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        read_text(tmp_path / "missing.txt")
+    with pytest.raises(InputError, match="directory"):
+        read_text(tmp_path)

@@ -1,0 +1,56 @@
+import tiktoken
+
+import pytest
+
+from promptslim.errors import InputError
+from promptslim.prompt import Prompt
+from promptslim.runtime import CallOptions
+from promptslim.tokens import check_target, count_tokens
+
+TEXT = "Classify the ticket: 'My invoice #4411 was charged twice — please refund!' 你好 <|endoftext|>"
+
+
+@pytest.mark.parametrize("target, encoding", [("gpt-4o", "o200k_base"), ("gpt-4", "cl100k_base")])
+def test_counts_agree_with_tiktoken(target, encoding):
+    enc = tiktoken.get_encoding(encoding)
+    assert count_tokens(TEXT, target) == len(enc.encode(TEXT, disallowed_special=()))
+
+
+def test_chat_counts_add_openai_message_overhead():
+    enc = tiktoken.get_encoding("o200k_base")
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    expected = 3 + sum(3 + len(enc.encode(m["role"])) + len(enc.encode(m["content"])) for m in messages)
+    assert count_tokens(Prompt.of(messages), "gpt-4o", mode="chat") == expected
+
+
+def test_unknown_target_lists_known_ones():
+    with pytest.raises(InputError, match="gpt-4o"):
+        check_target("gpt-99-ultra")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["completion", "chat"])
+def test_local_counts_match_what_the_model_reads(local_backend, mode):
+    prompt = Prompt("Translate to French: good morning")
+    counted = count_tokens(prompt, "local", mode=mode, backend=local_backend)
+    used = local_backend.complete(prompt, CallOptions(mode=mode, max_tokens=2)).prompt_tokens
+    assert counted == used
+    assert counted == len(local_backend.llm.tokenize(b"Translate to French: good morning")) or mode == "chat"
+
+
+@pytest.mark.slow
+def test_chat_template_overhead_is_counted(local_backend):
+    prompt = Prompt("hello")
+    assert count_tokens(prompt, "local", mode="chat", backend=local_backend) > count_tokens(
+        prompt, "local", mode="completion", backend=local_backend
+    )
+
+
+def test_offline_without_cached_encodings_is_one_actionable_line(cli, tmp_path):
+    prompt = tmp_path / "p.txt"
+    prompt.write_text("hello")
+    env = {"TIKTOKEN_CACHE_DIR": str(tmp_path / "empty"), "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    proc = cli("count", str(prompt), "--target", "gpt-4o", env=env)
+    assert proc.returncode == 1
+    assert "TIKTOKEN_CACHE_DIR" in proc.err
+    assert "Traceback" not in proc.err and len(proc.err.strip().splitlines()) == 1
