@@ -6,6 +6,7 @@ reset, so a prefix left over from an earlier call never makes a call look cheape
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import os
@@ -61,13 +62,21 @@ def file_identity(path: str, size: int, mtime_ns: int) -> str:
     return "gguf:sha256:" + digest.hexdigest()
 
 
-_models: dict[tuple[str, int], object] = {}
+_models: dict[tuple[str, int, int], object] = {}
 _load_lock = threading.Lock()
 
 
-def load_model(path: Path, n_ctx: int = DEFAULT_N_CTX):
-    """A llama_cpp.Llama for this file and context size, loaded once per process."""
-    key = (str(path), n_ctx)
+@atexit.register
+def _close_models() -> None:
+    """Free models before interpreter teardown, when llama-cpp-python's finaliser would fail."""
+    for llm in _models.values():
+        llm.close()
+    _models.clear()
+
+
+def load_model(path: Path, n_ctx: int = DEFAULT_N_CTX, n_batch: int = 512):
+    """A llama_cpp.Llama for this file, context and batch size, loaded once per process."""
+    key = (str(path), n_ctx, n_batch)
     with _load_lock:
         if key not in _models:
             import llama_cpp
@@ -77,6 +86,8 @@ def load_model(path: Path, n_ctx: int = DEFAULT_N_CTX):
                 _models[key] = llama_cpp.Llama(
                     model_path=str(path),
                     n_ctx=n_ctx,
+                    n_batch=n_batch,
+                    n_ubatch=n_batch,
                     n_threads=threads,
                     n_threads_batch=threads,
                     seed=0,

@@ -1,0 +1,78 @@
+"""`promptslim compress`: a shorter prompt on stdout, the stats on stderr."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from promptslim.compress import METHODS, check_rate, compress as compress_prompt
+from promptslim.prompt import read_text
+from promptslim.tokens import DEFAULT_TARGET
+
+from ..common import JsonOpt, ModelOpt, print_json, status
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compress")(compress)
+
+
+def compress(
+    file: str = typer.Argument(..., help="Prompt file, or - for stdin."),
+    method: str = typer.Option("auto", "--method", help=f"One of {', '.join(METHODS)}; auto = rules, then prune when --rate is given."),
+    rate: Optional[float] = typer.Option(None, "--rate", help="Fraction of tokens to keep, in (0, 1] (prune)."),
+    target_tokens: Optional[int] = typer.Option(None, "--target-tokens", min=1, help="Tokens to keep instead of --rate (prune)."),
+    target: str = typer.Option(DEFAULT_TARGET, "--target", "-t", help="Model whose tokens are counted."),
+    keep: Optional[list[str]] = typer.Option(None, "--keep", help="Regex of text that must survive (repeatable)."),
+    model: Optional[str] = ModelOpt,
+    diff: bool = typer.Option(False, "--diff", help="Show a word-level diff instead of the prompt."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Shorten a prompt without touching code, variables, numbers, quotes or URLs."""
+    try:
+        check_rate(rate)
+    except Exception as exc:
+        raise typer.BadParameter(str(exc), param_hint="--rate") from None
+    text = read_text(file)
+    backend = None
+    if method == "rewrite" or (target == "local"):
+        from ..common import backend_from
+
+        backend = backend_from(model, None)
+    result = compress_prompt(
+        text, method=method, rate=rate, target_tokens=target_tokens, target=target, keep=keep,
+        backend=backend, prune_model=model,
+    )
+    if json_out:
+        print_json(result)
+    elif diff:
+        write_diff(text, result.prompt)
+    else:
+        sys.stdout.write(result.prompt + "\n")
+    saved = result.original_tokens - result.compressed_tokens
+    status(
+        f"[dim]{result.method}: {result.original_tokens} -> {result.compressed_tokens} {target} tokens "
+        f"({saved / max(1, result.original_tokens):.1%} saved, {len(result.changes)} changes)[/dim]"
+    )
+    if result.note:
+        status(f"[yellow]note:[/yellow] {result.note}")
+
+
+def write_diff(before: str, after: str) -> None:
+    """Word-level diff: colours on a terminal, [-removed-]{+added+} when piped."""
+    from promptslim.diff import word_diff
+
+    ops = word_diff(before, after)
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.text import Text
+
+        out = Text()
+        for op in ops:
+            style = {"delete": "red strike", "insert": "green"}.get(op.op, "")
+            out.append(op.text, style=style)
+        Console(highlight=False).print(out)
+        return
+    marks = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
+    sys.stdout.write("".join(marks[op.op][0] + op.text + marks[op.op][1] if op.op in marks else op.text for op in ops) + "\n")

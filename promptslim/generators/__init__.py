@@ -1,0 +1,1 @@
+"""How prompts get cheaper: one generator per module, each proposing checked variants."""

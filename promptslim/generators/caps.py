@@ -1,0 +1,143 @@
+"""Output caps, the biggest energy lever: max_tokens levels and fitted brevity instructions.
+
+The output format is detected from the prompt (labels shown in demonstrations or listed in
+the instruction, JSON, numbers, free text). A brevity instruction replaces an existing
+output-format sentence rather than piling on; in completion prompts it goes at the top, so
+the prompt still ends where the model must answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from ..prompt import Message, Prompt
+from ..protect import preserved, protect
+from .base import Variant
+from .shots import find_demonstrations
+
+_OUTPUT_SENTENCE = re.compile(
+    r"[^.!?\n]*\b(?:answer|respond|reply|return|output|write|keep|give|limit|use)\b[^.!?\n]*"
+    r"\b(?:only|one word|single word|words?|sentences?|brief|briefly|short|concise|concisely|json|at most|"
+    r"no more than|label|category|number|format)\b[^.!?\n]*[.!?]?[ \t]*",
+    re.I,
+)
+_LENGTH_HINT = re.compile(
+    r"\b(?:one word|single word|one sentence|in at most|no more than|under \d+|at most \d+|\d+ words|\d+ sentences|"
+    r"brief(?:ly)?|concise(?:ly)?|short answer|only the (?:json|label|number|category|answer)|return only|answer only|"
+    r"respond only|reply only|nothing else|just the (?:label|answer|number|category|word))\b|字以内|一句话|简短|只输出|只回答",
+    re.I,
+)
+_LIST_OF_LABELS = re.compile(r"\b(?:one of|either|choose from|categories?|labels?)\b[^.\n:]*[:]?\s*([\w-]+(?:\s*(?:,|/|\bor\b)\s*[\w-]+)+)", re.I)
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    kind: str  # label | json | number | text
+    labels: tuple[str, ...] = ()
+
+
+def has_length_instruction(text: str) -> bool:
+    """Does the prompt already tell the model how long (or what shape) the answer is?"""
+    return bool(_LENGTH_HINT.search(text))
+
+
+def detect_format(text: str, labels: Sequence[str] = ()) -> OutputFormat:
+    if labels:
+        return OutputFormat("label", tuple(labels))
+    demo_labels = tuple(dict.fromkeys(d.label for d in find_demonstrations(text) if d.label))
+    if demo_labels and all(len(label.split()) <= 3 for label in demo_labels):
+        if all(re.fullmatch(r"[-+$]?\d[\d,.]*", label) for label in demo_labels):
+            return OutputFormat("number")
+        if len(demo_labels) <= 12:
+            return OutputFormat("label", demo_labels)
+    if re.search(r"\bjson\b", text, re.I):
+        return OutputFormat("json")
+    listed = _LIST_OF_LABELS.search(text)
+    if listed:
+        found = tuple(w.strip() for w in re.split(r"\s*(?:,|/|\bor\b)\s*", listed.group(1)) if w.strip())
+        if 2 <= len(found) <= 12:
+            return OutputFormat("label", found)
+    if re.search(r"\b(?:how many|amount|total|number|price|count)\b", text, re.I) and demo_labels:
+        return OutputFormat("number")
+    return OutputFormat("text")
+
+
+def brevity_instruction(fmt: OutputFormat, words: int = 30) -> str:
+    if fmt.kind == "label":
+        options = " or ".join(fmt.labels) if len(fmt.labels) <= 3 else ", ".join(fmt.labels)
+        return f"Answer with one word: {options}."
+    if fmt.kind == "json":
+        return "Return only the JSON object."
+    if fmt.kind == "number":
+        return "Answer with the number only."
+    return f"Answer in at most {words} words."
+
+
+def token_levels(fmt: OutputFormat, baseline: int, label_tokens: int = 4) -> list[int]:
+    """max_tokens caps below the baseline, fitted to the output format."""
+    if fmt.kind in ("label", "number"):
+        levels = {label_tokens + 2, label_tokens * 2 + 4, 16}
+    elif fmt.kind == "json":
+        levels = {baseline // 2, 256, 128}
+    else:
+        levels = {baseline // 2, baseline // 4, 64}
+    return sorted((n for n in levels if 1 <= n < baseline), reverse=True)
+
+
+def with_instruction(prompt: Prompt, instruction: str) -> Prompt:
+    """Replace the prompt's output-format sentence with `instruction`, or add it at the top."""
+    if prompt.is_chat:
+        messages = list(prompt.messages)
+        for i, message in enumerate(messages):
+            if message.role in ("system", "user") and _OUTPUT_SENTENCE.search(message.content):
+                messages[i] = Message(message.role, _replace_sentence(message.content, instruction))
+                return Prompt(messages=tuple(messages))
+        if messages[0].role == "system":
+            messages[0] = Message("system", messages[0].content.rstrip() + "\n" + instruction)
+        else:
+            messages.insert(0, Message("system", instruction))
+        return Prompt(messages=tuple(messages))
+    text = prompt.text
+    if _OUTPUT_SENTENCE.search(_instruction_part(text)):
+        return Prompt(text=_replace_sentence(text, instruction))
+    return Prompt(text=f"{instruction}\n{text}")
+
+
+def _instruction_part(text: str) -> str:
+    demos = find_demonstrations(text)
+    return text[: demos[0].start] if demos else text
+
+
+def _replace_sentence(text: str, instruction: str) -> str:
+    """Swap the first output-format sentence outside protected spans for the instruction."""
+    protected = protect(text)
+    for match in _OUTPUT_SENTENCE.finditer(text):
+        sentence = match.group(0)
+        start = match.start() + len(sentence) - len(sentence.lstrip())
+        if sentence.strip() and not any(s.start < match.end() and start < s.end for s in protected.spans):
+            rest = text[match.end() :]
+            joiner = "" if rest.startswith("\n") or not rest else " "
+            return text[:start] + instruction + joiner + rest.lstrip(" ")
+    return f"{instruction}\n{text}"
+
+
+def variants(prompt: Prompt, *, max_tokens: int, labels: Sequence[str] = (), count=None) -> Iterator[Variant]:
+    """Tighter max_tokens levels, and a brevity instruction with the tightest fitting level.
+
+    `count` turns text into tokens (defaults to a rough 4-characters-per-token rule).
+    """
+    count = count or (lambda s: max(1, len(s) // 4))
+    text = "\n".join(prompt.parts())
+    fmt = detect_format(text, labels)
+    label_tokens = max((count(" " + label) for label in fmt.labels), default=4)
+    levels = token_levels(fmt, max_tokens, label_tokens)
+    for level in levels:
+        yield Variant(prompt, f"caps: max_tokens {max_tokens} -> {level}", max_tokens=level, lineage=("caps",))
+    instruction = brevity_instruction(fmt)
+    if not has_length_instruction(text) or fmt.kind != "text":
+        capped = with_instruction(prompt, instruction)
+        if capped != prompt and preserved(protect(text), "\n".join(capped.parts())):
+            level = levels[-1] if levels else max_tokens
+            yield Variant(capped, f'caps: "{instruction}" and max_tokens {level}', max_tokens=level, lineage=("caps",))

@@ -1,0 +1,250 @@
+"""LM-guided token pruning with the local GGUF model's self-information.
+
+Learning from LLMLingua, with llama-cpp-python only:
+- a budget per section: demonstrations are compressed hardest, instructions lightly, the
+  question and template slots never; protected spans and structural words are forced;
+- the text is scored segment by segment, each conditioned on what was kept before it: the
+  dropped tokens are removed from the KV cache, so each token is evaluated exactly once;
+- within a segment the lowest-information words go first until the segment meets its share
+  of `rate` (fraction of target tokens kept); words are the units, never parts of words;
+- log-softmax is computed a few rows at a time from llama.cpp's logits buffer, never as an
+  n_tokens x vocab array of our own; prompts longer than the context run in windows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..protect import Protected, preserved, protect
+from .shots import find_demonstrations
+
+SEGMENT_WORDS = 96
+ROW_CHUNK = 32
+PRUNE_N_CTX = 2048
+PRUNE_N_BATCH = 256
+INSTRUCTION_BONUS = 0.5  # instructions keep this share of the slack the demonstrations give up
+# words that flip or bound meaning are never dropped (LLMLingua's "force tokens", for words)
+FORCED_WORDS = re.compile(
+    r"(?:not|no|never|none|nor|without|only|except|unless|must|don't|doesn't|didn't|can't|cannot|won't|"
+    r"isn't|aren't|shouldn't|mustn't|n't|不|没|没有|别|勿|禁止|仅|只)[\W]*",
+    re.I,
+)
+
+
+@dataclass
+class Word:
+    start: int  # char offsets, the word's leading whitespace included
+    end: int
+    forced: bool
+    section: str  # instruction | demo | question
+    cost: int = 0  # target tokens
+    info: float = 0.0  # summed surprisal of its model tokens
+    n_model_tokens: int = 0
+    kept: bool = True
+
+
+class SurprisalScorer:
+    """Feeds tokens to a llama.cpp context and returns each token's -log p(token | kept prefix)."""
+
+    def __init__(self, llm):
+        self.llm, self.ctx, self.batch = llm, llm._ctx, llm._batch
+        self.n_ctx, self.n_batch, self.n_vocab = llm.n_ctx(), llm.n_batch, llm.n_vocab()
+        self.restart()
+
+    def restart(self) -> None:
+        self.ctx.kv_cache_clear()
+        self.n_past = 0
+        self.next_row: np.ndarray | None = None  # log-probs for the token after the last one fed
+
+    def room(self) -> int:
+        return self.n_ctx - self.n_past
+
+    def feed(self, tokens: Sequence[int]) -> tuple[np.ndarray, list[int]]:
+        """Surprisal of each token and the KV positions they took."""
+        surprisal = np.zeros(len(tokens), dtype=np.float64)
+        positions = list(range(self.n_past, self.n_past + len(tokens)))
+        for lo in range(0, len(tokens), self.n_batch):
+            chunk = list(tokens[lo : lo + self.n_batch])
+            self.batch.set_batch(batch=chunk, n_past=self.n_past, logits_all=True)
+            self.ctx.decode(self.batch)
+            logits = np.ctypeslib.as_array(self.ctx.get_logits(), shape=(len(chunk), self.n_vocab))
+            if self.next_row is not None:
+                surprisal[lo] = -self.next_row[chunk[0]]
+            for r0 in range(0, len(chunk), ROW_CHUNK):
+                rows = logits[r0 : r0 + ROW_CHUNK]
+                peak = rows.max(axis=1, keepdims=True)
+                lse = np.log(np.exp(rows - peak).sum(axis=1)) + peak[:, 0]
+                for r in range(len(rows)):
+                    i = r0 + r
+                    if i + 1 < len(chunk):
+                        surprisal[lo + i + 1] = lse[r] - rows[r, chunk[i + 1]]
+            last = logits[-1]
+            self.next_row = last - (np.log(np.exp(last - last.max()).sum()) + last.max())
+            self.n_past += len(chunk)
+        return surprisal, positions
+
+    def forget(self, positions: Sequence[int]) -> None:
+        """Drop tokens from the KV cache; later tokens continue right after the last kept one."""
+        import llama_cpp
+
+        for p in positions:
+            self.ctx.kv_cache_seq_rm(0, p, p + 1)
+        if positions:
+            self.n_past = int(llama_cpp.llama_memory_seq_pos_max(self.ctx.memory, 0)) + 1
+            if positions[-1] >= self.n_past:
+                self.next_row = None if self.n_past == 0 else self.next_row
+
+
+def _words(protected: Protected) -> list[Word]:
+    text = protected.text
+    demos = find_demonstrations(text)
+    question_start = demos[-1].end if demos else _question_start(text)
+    words = []
+    for match in re.finditer(r"\s*\S+", text):
+        start, end = match.start(), match.end()
+        core = match.group(0).lstrip()
+        structural = bool(re.fullmatch(r"(?:[-*+•]|\d+[.)]|#+|[\w\u4e00-\u9fff]+[:：])", core)) and (
+            start == 0 or "\n" in match.group(0) or text[max(0, start - 1)] == "\n"
+        )
+        forced = structural or bool(FORCED_WORDS.fullmatch(core)) or any(s.start < end and start + len(match.group(0)) - len(core) < s.end for s in protected.spans)
+        if start >= question_start:
+            section = "question"
+        elif any(d.start <= start < d.end for d in demos):
+            section = "demo"
+        else:
+            section = "instruction"
+        words.append(Word(start, end, forced or section == "question", section))
+    return words
+
+
+def _question_start(text: str) -> int:
+    """Without demonstrations the question slot is the last paragraph holding a variable."""
+    from ..prompt import VARIABLE
+
+    last = None
+    for match in VARIABLE.finditer(text):
+        last = match
+    if last is None:
+        return len(text)
+    para = text.rfind("\n\n", 0, last.start())
+    return 0 if para < 0 else para + 2
+
+
+def _token_offsets(llm, text: str) -> tuple[list[int], list[int]]:
+    """Model tokens of the text and the char offset where each starts."""
+    data = text.encode("utf-8")
+    tokens = llm.tokenize(data, add_bos=False, special=False)
+    byte_to_char = np.zeros(len(data) + 1, dtype=np.int64)
+    pos = 0
+    for i, ch in enumerate(text):
+        n = len(ch.encode("utf-8"))
+        byte_to_char[pos : pos + n] = i
+        pos += n
+    byte_to_char[pos] = len(text)
+    offsets, cursor = [], 0
+    for token in tokens:
+        offsets.append(int(byte_to_char[min(cursor, len(data))]))
+        cursor += len(llm.detokenize([token]))
+    return tokens, offsets
+
+
+def _section_rates(words: list[Word], rate: float) -> dict[str, float]:
+    total = sum(w.cost for w in words)
+    forced = sum(w.cost for w in words if w.forced)
+    free = {s: sum(w.cost for w in words if not w.forced and w.section == s) for s in ("instruction", "demo")}
+    slack = rate * total - forced
+    droppable = free["instruction"] + free["demo"]
+    if droppable <= 0 or slack <= 0:
+        return {"instruction": 0.0, "demo": 0.0}
+    keep = min(1.0, slack / droppable)
+    if not free["demo"] or not free["instruction"]:
+        return {"instruction": keep, "demo": keep}
+    instruction = min(1.0, keep + (1 - keep) * INSTRUCTION_BONUS)
+    demo = (slack - instruction * free["instruction"]) / free["demo"]
+    if demo < 0:
+        instruction, demo = slack / free["instruction"], 0.0
+    return {"instruction": instruction, "demo": min(1.0, demo)}
+
+
+def prune_text(text: str, llm, count: Callable[[str], int], rate: float, keep: Sequence = ()) -> str:
+    """Keep about `rate` of the text's target tokens, dropping the least informative words."""
+    protected = protect(text, keep)
+    text = protected.text
+    words = _words(protected)
+    if not words:
+        return text
+    for word in words:
+        word.cost = count(text[word.start : word.end])
+    rates = _section_rates(words, rate)
+    tokens, offsets = _token_offsets(llm, text)
+    scorer = SurprisalScorer(llm)
+    token_index = 0
+    for seg_start in range(0, len(words), SEGMENT_WORDS):
+        segment = words[seg_start : seg_start + SEGMENT_WORDS]
+        seg_end_char = segment[-1].end
+        seg_tokens, owners = [], []
+        while token_index < len(tokens) and offsets[token_index] < seg_end_char:
+            owner = _owner(segment, offsets[token_index])
+            seg_tokens.append(tokens[token_index])
+            owners.append(owner)
+            token_index += 1
+        if not seg_tokens:
+            continue
+        if len(seg_tokens) > scorer.room():
+            scorer.restart()  # a new window: the context is full
+        surprisal, positions = scorer.feed(seg_tokens)
+        for owner, value in zip(owners, surprisal):
+            if owner is not None:
+                owner.info += float(value)
+                owner.n_model_tokens += 1
+        dropped = _choose_drops(segment, rates)
+        drop_ids = {id(w) for w in dropped}
+        scorer.forget([p for p, owner in zip(positions, owners) if owner is not None and id(owner) in drop_ids])
+    return _assemble(text, words)
+
+
+def _owner(segment: list[Word], offset: int) -> Word | None:
+    for word in segment:
+        if word.start <= offset < word.end:
+            return word
+    return None
+
+
+def _choose_drops(segment: list[Word], rates: dict[str, float]) -> list[Word]:
+    dropped = []
+    for section in ("instruction", "demo"):
+        candidates = [w for w in segment if w.section == section and not w.forced]
+        if not candidates:
+            continue
+        budget = rates[section] * sum(w.cost for w in candidates)
+        kept_cost = sum(w.cost for w in candidates)
+        for word in sorted(candidates, key=lambda w: w.info / max(1, w.n_model_tokens)):
+            if kept_cost <= budget:
+                break
+            word.kept = False
+            kept_cost -= word.cost
+            dropped.append(word)
+    return dropped
+
+
+def _assemble(text: str, words: list[Word]) -> str:
+    out, pos = [], 0
+    for word in words:
+        if word.kept:
+            continue
+        out.append(text[pos : word.start])
+        piece = text[word.start : word.end]
+        out.append("\n" * piece[: len(piece) - len(piece.lstrip())].count("\n"))  # keep line breaks
+        out.append(re.search(r"[.!?;:。！？；：]*$", piece).group(0))  # and sentence ends
+        pos = word.end
+    out.append(text[pos:])
+    pruned = "".join(out)
+    return pruned if text[:1].isspace() else pruned.lstrip(" \t")
+
+
+def prune_is_safe(original: str, pruned: str, keep: Sequence = ()) -> bool:
+    return preserved(protect(original, keep), pruned)

@@ -1,0 +1,137 @@
+"""Few-shot selection: find the demonstrations and keep k of n, balanced across labels.
+
+Demonstrations are repeated labelled blocks (`Review:/Sentiment:`, `Input:/Output:`,
+`Q:/A:`), `Example N:` sections, or user/assistant turns before the final user message.
+The block holding a template variable is the question slot, never a demonstration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..prompt import VARIABLE, Message, Prompt
+from ..protect import preserved, protect
+from .base import Variant
+
+_LABEL_LINE = re.compile(r"^[ \t]*([A-Z\u4e00-\u9fff][\w \u4e00-\u9fff-]{0,30}?)[ \t]*[:：][ \t]*(.*)$", re.M)
+_EXAMPLE_HEAD = re.compile(r"^[ \t]*(?:#+[ \t]*)?(?:example|demo|sample|示例|例子)[ \t]*#?\d*[ \t]*[:.：]?.*$", re.M | re.I)
+
+
+@dataclass(frozen=True)
+class Demo:
+    start: int
+    end: int  # exclusive, including the blank line that follows
+    label: str  # the answer shown, for balancing ("" when none)
+
+
+def find_demonstrations(text: str) -> list[Demo]:
+    """The few-shot demonstrations of a completion prompt, in order."""
+    return _labelled_blocks(text) or _example_sections(text)
+
+
+def _labelled_blocks(text: str) -> list[Demo]:
+    lines = list(_LABEL_LINE.finditer(text))
+    if len(lines) < 4:
+        return []
+    heads = Counter(m.group(1) for m in lines)
+    # the head label opens every block: the first label that repeats
+    head = next((m.group(1) for m in lines if heads[m.group(1)] >= 2), None)
+    if head is None:
+        return []
+    starts = [m for m in lines if m.group(1) == head]
+    demos = []
+    for i, opening in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else _block_end(text, opening.start())
+        block = text[opening.start() : end]
+        members = [m for m in lines if opening.start() <= m.start() < end]
+        if len(members) < 2 or VARIABLE.search(block) or not members[-1].group(2).strip():
+            continue  # the question slot, or not a labelled pair
+        demos.append(Demo(opening.start(), end, members[-1].group(2).strip().lower()))
+    return demos if len(demos) >= 2 else []
+
+
+def _block_end(text: str, start: int) -> int:
+    """The end of the last block: the next blank line, or the end of the text."""
+    blank = re.compile(r"\n[ \t]*\n").search(text, start)
+    if blank is None:
+        return len(text)
+    return blank.end()
+
+
+def _example_sections(text: str) -> list[Demo]:
+    heads = list(_EXAMPLE_HEAD.finditer(text))
+    if len(heads) < 2:
+        return []
+    demos = []
+    for i, head in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else _block_end(text, head.end())
+        block = text[head.start() : end]
+        if VARIABLE.search(block):
+            continue
+        last = [m.group(2).strip().lower() for m in _LABEL_LINE.finditer(block)]
+        demos.append(Demo(head.start(), end, last[-1] if last else ""))
+    return demos
+
+
+def balanced_selection(labels: list[str], k: int) -> list[int]:
+    """Indices of k demonstrations, round-robin across labels in order of appearance."""
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    chosen, queues = [], [list(q) for q in by_label.values()]
+    while len(chosen) < k and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < k:
+                chosen.append(queue.pop(0))
+    return sorted(chosen)
+
+
+def keep_counts(n: int) -> list[int]:
+    """How many demonstrations each variant keeps: a few levels down to zero."""
+    return sorted({n * 3 // 4, n // 2, n // 4, 1 if n > 1 else 0, 0} - {n}, reverse=True)
+
+
+def variants(prompt: Prompt) -> Iterator[Variant]:
+    if prompt.is_chat:
+        yield from _chat_variants(prompt)
+        return
+    text = prompt.text
+    demos = find_demonstrations(text)
+    original = protect(text)
+    for k in keep_counts(len(demos)):
+        kept = set(balanced_selection([d.label for d in demos], k))
+        dropped = [d for i, d in enumerate(demos) if i not in kept]
+        out = _remove(text, [(d.start, d.end) for d in dropped])
+        if preserved(original, out, removed=[(d.start, d.end) for d in dropped]):
+            yield Variant(Prompt(text=out), f"shots: kept {k} of {len(demos)} examples", lineage=("shots",))
+
+
+def _remove(text: str, ranges: list[tuple[int, int]]) -> str:
+    out, pos = [], 0
+    for start, end in sorted(ranges):
+        out.append(text[pos:start])
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _chat_variants(prompt: Prompt) -> Iterator[Variant]:
+    """Demonstrations as user/assistant pairs before the final user message."""
+    messages = list(prompt.messages)
+    head = 1 if messages and messages[0].role == "system" else 0
+    pairs = []
+    i = head
+    while i + 1 < len(messages) - 1 and messages[i].role == "user" and messages[i + 1].role == "assistant":
+        pairs.append((messages[i], messages[i + 1]))
+        i += 2
+    if len(pairs) < 2 or i != len(messages) - 1:
+        return
+    labels = [a.content.strip().lower()[:40] for _, a in pairs]
+    for k in keep_counts(len(pairs)):
+        kept = balanced_selection(labels, k)
+        body: list[Message] = [m for j in kept for m in pairs[j]]
+        new = messages[:head] + body + messages[i:]
+        yield Variant(Prompt(messages=tuple(new)), f"shots: kept {k} of {len(pairs)} example turns", lineage=("shots",))
