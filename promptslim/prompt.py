@@ -131,5 +131,10 @@ def read_text(source: str | Path, *, stdin=None) -> str:
             ) from None
     if not text.strip():
         raise InputError(f"{name}: the prompt is empty: write a prompt into it")
-    # editors end files with a newline; a completion prompt must end where its author stopped
+    return drop_final_newline(text)
+
+
+def drop_final_newline(text: str) -> str:
+    """Editors (and YAML block scalars) end text with a newline; a completion prompt must end
+    where its author stopped typing."""
     return text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text

@@ -1,0 +1,94 @@
+"""`promptslim optimize`: find the cheapest prompt variant that still scores well enough."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from promptslim.optimize import MAX_CANDIDATES, optimize as run_optimize, write_outputs
+from promptslim.spec import load_spec
+
+from ..common import BaseUrlOpt, JsonOpt, ModelOpt, backend_from, print_json, status, stderr
+
+
+def register(app: typer.Typer) -> None:
+    app.command("optimize")(optimize)
+
+
+def optimize(
+    spec_file: str = typer.Argument(..., metavar="SPEC", help="Task spec (YAML or JSON)."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="Directory for the winning spec and report.{json,md,html}."),
+    objective: Optional[str] = typer.Option(None, "--objective", help="tokens, energy, cost or co2 (default: the spec's)."),
+    model: Optional[str] = ModelOpt,
+    base_url: Optional[str] = BaseUrlOpt,
+    exhaustive: bool = typer.Option(False, "--exhaustive", help="Run every candidate on every case."),
+    budget_calls: Optional[int] = typer.Option(None, "--budget-calls", min=1, help="Stop after this many new model calls."),
+    concurrency: int = typer.Option(1, "--concurrency", min=1, help="Parallel calls (OpenAI-compatible endpoints)."),
+    max_candidates: int = typer.Option(MAX_CANDIDATES, "--max-candidates", min=1, help="How many variants to race."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store calls."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Race prompt variants on the spec's cases; keep the cheapest that is not meaningfully worse."""
+    spec = load_spec(spec_file)
+    backend = backend_from(model, base_url)
+    with _progress() as show:
+        result = run_optimize(
+            spec, backend=backend, objective=objective, budget_calls=budget_calls, exhaustive=exhaustive,
+            concurrency=concurrency, cache=False if no_cache else None, max_candidates=max_candidates, on_progress=show,
+        )
+    if out:
+        for path in write_outputs(result, spec, out):
+            status(f"[dim]wrote {path}[/dim]")
+    if json_out:
+        print_json(result)
+    else:
+        sys.stdout.write(summary(result) + "\n")
+
+
+def summary(result) -> str:
+    base, best, save = result.baseline, result.best, result.savings
+
+    def pct(value):
+        return "n/a" if value is None else f"{value:.1f}%"
+
+    lines = [
+        f"{result.name}: {result.note}",
+        f"  baseline  score {base.score:.3f} {_ci(base.score_ci)}  {base.prompt_tokens:.0f}+{base.completion_tokens:.1f} tokens  {base.energy_j:.3f} J/call ({base.energy_method})",
+        f"  best {best.id:<5} score {best.score:.3f} {_ci(best.score_ci)}  {best.prompt_tokens:.0f}+{best.completion_tokens:.1f} tokens  {best.energy_j:.3f} J/call",
+        f"  saved: prompt tokens {pct(save.prompt_tokens_pct)}, output tokens {pct(save.completion_tokens_pct)}, "
+        f"energy {pct(save.energy_pct)}, cost {pct(save.cost_pct)}, CO2 {pct(save.co2_pct)}",
+        f"  spend: {result.spend.model_calls} model calls ({result.spend.cached_calls} cached) of {result.spend.exhaustive_calls} exhaustive, "
+        f"{result.spend.energy_j:.1f} J, {result.spend.wall_s:.0f} s"
+        + (f"; pays back after {save.breakeven_calls:.0f} calls" if save.breakeven_calls else ""),
+    ]
+    if result.budget_exhausted:
+        lines.append("  note: the call budget ran out before the search finished")
+    return "\n".join(lines)
+
+
+def _ci(ci) -> str:
+    return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
+
+
+class _progress:
+    """A progress bar on stderr: calls done, cached, elapsed; racing stops well before the bound."""
+
+    def __enter__(self):
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} calls at most"),
+            TextColumn("({task.fields[cached]} cached)"), TimeElapsedColumn(), console=stderr, transient=True,
+        )
+        self._bar.__enter__()
+        self._task = self._bar.add_task("making variants", total=None, cached=0)
+        return self.update
+
+    def update(self, progress) -> None:
+        if progress.phase == "evaluating":
+            self._bar.update(self._task, description="racing variants", completed=progress.calls,
+                             total=progress.upper_bound, cached=progress.cached)
+
+    def __exit__(self, *exc):
+        return self._bar.__exit__(*exc)

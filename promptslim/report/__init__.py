@@ -1,0 +1,191 @@
+"""Render an optimisation report (a plain, JSON-able dict) as JSON, Markdown or one HTML file.
+
+The helpers here format numbers the same way for every renderer.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import serialize
+
+# objective -> (variant key, what it measures); "tokens" adds prompt and completion tokens
+OBJECTIVES = {
+    "tokens": ("tokens", "tokens per call"),
+    "energy": ("energy_j", "energy per call"),
+    "cost": ("cost_usd", "cost per call"),
+    "co2": ("co2_g", "CO\u2082 per call"),
+}
+ENERGY_UNITS = ((1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "\u00b5J"))
+CO2_UNITS = ((1e3, "kg"), (1.0, "g"), (1e-3, "mg"), (1e-6, "\u00b5g"))
+
+
+def to_json(report: dict) -> str:
+    return serialize.dumps(report)
+
+
+def to_markdown(report: dict) -> str:
+    """Headline, savings, acceptance, variants and the best prompt: a pull-request comment."""
+    from .markdown import render  # imported late: the renderers import this module's helpers
+
+    return render(report)
+
+
+def to_html(report: dict) -> str:
+    """One self-contained page: savings, Pareto chart, prompt diff, variants, cases, spend."""
+    from .html import render
+
+    return render(report)
+
+
+def cost_of(variant: dict, objective: str) -> float | None:
+    """What the objective minimises, per call; None when the variant lacks the figure."""
+    if objective == "tokens":
+        parts = (variant.get("prompt_tokens"), variant.get("completion_tokens"))
+        return None if None in parts else parts[0] + parts[1]
+    value = variant.get(OBJECTIVES[objective][0])
+    return None if value is None or not math.isfinite(value) else value
+
+
+def by_cost(variants: list[dict], objective: str) -> list[dict]:
+    """Cheapest first; variants without a cost go last."""
+    return sorted(variants, key=lambda v: (cost_of(v, objective) is None, cost_of(v, objective) or 0.0))
+
+
+def unit_for(value: float, units: tuple[tuple[float, str], ...]) -> tuple[float, str]:
+    """The largest unit that keeps `value` at 1 or more (the smallest for tiny values)."""
+    return next((u for u in units if abs(value) >= u[0]), units[-1])
+
+
+def sig(value: float, digits: int = 3) -> str:
+    """`value` to `digits` significant digits, never in exponent notation."""
+    if value == 0:
+        return "0"
+    places = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def scaled(value: float | None, units: tuple[tuple[float, str], ...]) -> str:
+    if value is None:
+        return "n/a"
+    factor, name = unit_for(value, units)
+    return f"{sig(value / factor)} {name}"
+
+
+def energy(joules: float | None) -> str:
+    return scaled(joules, ENERGY_UNITS)
+
+
+def co2(grams: float | None) -> str:
+    return scaled(grams, CO2_UNITS)
+
+
+def usd(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"-${sig(-value)}" if value < 0 else f"${sig(value)}"
+
+
+def tokens(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.1f}"
+
+
+def pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}%"
+
+
+def score(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def score_ci(variant: dict) -> str:
+    """The score's confidence interval, "" when there is none."""
+    ci = variant.get("score_ci")
+    return f"[{score(ci[0])}, {score(ci[1])}]" if ci and None not in ci else ""
+
+
+def score_with_ci(variant: dict) -> str:
+    return f"{score(variant.get('score'))} {score_ci(variant)}".strip()
+
+
+def objective_cost(value: float | None, objective: str) -> str:
+    """A cost under the objective, with its unit."""
+    if objective == "tokens":
+        return "n/a" if value is None else f"{tokens(value)} tokens"
+    return {"energy": energy, "cost": usd, "co2": co2}[objective](value)
+
+
+def prompt_parts(prompt: str | list[dict] | None) -> list[tuple[str | None, str]]:
+    """(role, text) pieces of a prompt; a text prompt is one piece without a role."""
+    if prompt is None:
+        return []
+    if isinstance(prompt, str):
+        return [(None, prompt)]
+    return [(str(m.get("role", "")), str(m.get("content", ""))) for m in prompt]
+
+
+def decision(variant: dict) -> str:
+    """The acceptance test's verdict on one variant, in a few words."""
+    d = variant.get("decision")
+    if not d:
+        return ""
+    parts = [f"\u0394 {d['diff']:+.3f}" if d.get("diff") is not None else None,
+             f"lower {d['lower']:+.3f}" if d.get("lower") is not None else None,
+             f"p = {sig(d['p_value'], 2)}" if d.get("p_value") is not None else None]
+    return ("passed" if d.get("passed") else "failed") + "".join(f", {p}" for p in parts if p)
+
+
+def acceptance_rule(report: dict) -> str:
+    a = report.get("acceptance") or {}
+    confidence = a.get("confidence")
+    level = f" at {confidence * 100:g}% confidence" if confidence is not None else ""
+    return (f"a variant may lose at most {a.get('max_drop', 'n/a')} score against the baseline{level} "
+            f"({a.get('method', 'n/a')}) and must score at least {a.get('min_score', 'n/a')}")
+
+
+# (label, variant key, formatter, savings key)
+_SAVINGS = (
+    ("Prompt tokens", "prompt_tokens", tokens, "prompt_tokens_pct"),
+    ("Completion tokens", "completion_tokens", tokens, "completion_tokens_pct"),
+    ("Energy", "energy_j", energy, "energy_pct"),
+    ("Cost", "cost_usd", usd, "cost_pct"),
+    ("CO\u2082", "co2_g", co2, "co2_pct"),
+)
+
+
+def savings_rows(report: dict) -> list[tuple[str, str, str, str, str]]:
+    """(variant key, what, baseline per call, best per call, saved) for each measure."""
+    base, best, saved = report.get("baseline") or {}, report.get("best") or {}, report.get("savings") or {}
+    return [(key, label, fmt(base.get(key)), fmt(best.get(key)), pct(saved.get(pct_key)))
+            for label, key, fmt, pct_key in _SAVINGS]
+
+
+def measures(objective: str) -> set[str]:
+    """The variant keys an objective counts."""
+    key = OBJECTIVES[objective][0]
+    return {"prompt_tokens", "completion_tokens"} if key == "tokens" else {key}
+
+
+def breakeven(report: dict) -> str:
+    """The optimisation's own energy against what each call saves."""
+    spent = _optimisation_energy(report.get("spend") or {})
+    saved = _saved_energy(report)
+    calls = (report.get("savings") or {}).get("breakeven_calls")
+    if calls is None or saved is None or saved <= 0:
+        return f"The optimisation used {energy(spent)}; no energy is saved per call, so it does not pay back."
+    return (f"The optimisation used {energy(spent)}; at {energy(saved)} saved per call "
+            f"it pays back after {calls:,.0f} calls.")
+
+
+def _optimisation_energy(spend: dict) -> float | None:
+    # when the spend splits making and evaluating variants (cached calls at their first cost),
+    # that total is what the break-even point divides by
+    parts = [spend[key] for key in ("generation_energy_j", "evaluation_energy_j") if spend.get(key) is not None]
+    return sum(parts) if parts else spend.get("energy_j")
+
+
+def _saved_energy(report: dict) -> float | None:
+    before = (report.get("baseline") or {}).get("energy_j")
+    after = (report.get("best") or {}).get("energy_j")
+    return None if before is None or after is None else before - after
