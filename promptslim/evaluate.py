@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -59,6 +60,7 @@ class Evaluator:
         self.references: dict[str, str] = {}  # baseline outputs, for the fidelity scorer
         self.model_calls = self.cached_calls = 0
         self.new_energy_j = 0.0
+        self._lock = threading.Lock()  # calls finish on several threads with --concurrency
 
     def run(self, candidate: Candidate, cases: Sequence[Case]) -> list[Evaluation]:
         if self.concurrency == 1 or len(cases) == 1:
@@ -84,7 +86,6 @@ class Evaluator:
                     self.cache.put(key, self.backend.identity, rendered, options, completion)
         evaluation = self._evaluation(candidate, case, rendered, completion, cached, error)
         self._account(evaluation)
-        self.on_call(evaluation)
         return evaluation
 
     def _evaluation(self, candidate, case, rendered, completion, cached, error) -> Evaluation:
@@ -105,6 +106,11 @@ class Evaluator:
         )
 
     def _account(self, evaluation: Evaluation) -> None:
+        with self._lock:
+            self._count(evaluation)
+            self.on_call(evaluation)
+
+    def _count(self, evaluation: Evaluation) -> None:
         if evaluation.cached:
             self.cached_calls += 1
         else:

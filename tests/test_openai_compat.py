@@ -87,3 +87,16 @@ def test_retries_are_bounded(flaky_server):
     with pytest.raises(RuntimeFailure, match="503"):
         backend.complete(Prompt("hi"), CallOptions(max_tokens=2))
     assert Flaky.calls == 3
+
+
+@pytest.mark.slow
+def test_optimize_through_the_server_with_concurrent_calls(cli, llama_server, tmp_path):
+    from conftest import ROOT
+
+    spec = ROOT / "tests" / "data" / "tiny-sentiment.yaml"
+    proc = cli("optimize", str(spec), "--base-url", llama_server, "--model", "smollm2", "--concurrency", "3",
+               "--max-candidates", "2", "--json", env={"PROMPTSLIM_CACHE_DIR": str(tmp_path)})
+    assert proc.returncode == 0, proc.err
+    report = json.loads(proc.out)
+    assert report["baseline"]["calls"] == 12 and report["spend"]["model_calls"] >= 12
+    assert report["model"] == "smollm2"

@@ -42,6 +42,7 @@ class Word:
     forced: bool
     section: str  # instruction | demo | question
     cost: int = 0  # target tokens
+    saving: int = 0  # target tokens saved by dropping it (its sentence-end punctuation stays)
     info: float = 0.0  # summed surprisal of its model tokens
     n_model_tokens: int = 0
     kept: bool = True
@@ -67,23 +68,23 @@ class SurprisalScorer:
         """Surprisal of each token and the KV positions they took."""
         surprisal = np.zeros(len(tokens), dtype=np.float64)
         positions = list(range(self.n_past, self.n_past + len(tokens)))
+        scratch = np.empty((ROW_CHUNK, self.n_vocab), dtype=np.float32)
         for lo in range(0, len(tokens), self.n_batch):
-            chunk = list(tokens[lo : lo + self.n_batch])
-            self.batch.set_batch(batch=chunk, n_past=self.n_past, logits_all=True)
+            chunk = np.asarray(tokens[lo : lo + self.n_batch], dtype=np.int64)
+            self.batch.set_batch(batch=chunk.tolist(), n_past=self.n_past, logits_all=True)
             self.ctx.decode(self.batch)
             logits = np.ctypeslib.as_array(self.ctx.get_logits(), shape=(len(chunk), self.n_vocab))
             if self.next_row is not None:
                 surprisal[lo] = -self.next_row[chunk[0]]
             for r0 in range(0, len(chunk), ROW_CHUNK):
                 rows = logits[r0 : r0 + ROW_CHUNK]
-                peak = rows.max(axis=1, keepdims=True)
-                lse = np.log(np.exp(rows - peak).sum(axis=1)) + peak[:, 0]
-                for r in range(len(rows)):
-                    i = r0 + r
-                    if i + 1 < len(chunk):
-                        surprisal[lo + i + 1] = lse[r] - rows[r, chunk[i + 1]]
-            last = logits[-1]
-            self.next_row = last - (np.log(np.exp(last - last.max()).sum()) + last.max())
+                lse = _logsumexp(rows, scratch[: len(rows)])
+                # row i predicts token i + 1 of the chunk
+                nxt = np.arange(r0 + 1, r0 + 1 + len(rows))
+                inside = nxt < len(chunk)
+                surprisal[lo + nxt[inside]] = lse[inside] - rows[inside.nonzero()[0], chunk[nxt[inside]]]
+            last = logits[-1:]
+            self.next_row = (last - _logsumexp(last, scratch[:1])[:, None])[0].copy()
             self.n_past += len(chunk)
         return surprisal, positions
 
@@ -97,6 +98,17 @@ class SurprisalScorer:
             self.n_past = int(llama_cpp.llama_memory_seq_pos_max(self.ctx.memory, 0)) + 1
             if positions[-1] >= self.n_past:
                 self.next_row = None if self.n_past == 0 else self.next_row
+
+
+_SENTENCE_END = re.compile(r"[.!?;:。！？；：]*$")
+
+
+def _logsumexp(rows: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """Row-wise log-sum-exp, a few rows at a time through a reused buffer."""
+    peak = rows.max(axis=1)
+    np.subtract(rows, peak[:, None], out=scratch)
+    np.exp(scratch, out=scratch)
+    return np.log(scratch.sum(axis=1)) + peak
 
 
 def _words(protected: Protected) -> list[Word]:
@@ -178,7 +190,9 @@ def prune_text(text: str, llm, count: Callable[[str], int], rate: float, keep: S
     if not words:
         return text
     for word in words:
-        word.cost = count(text[word.start : word.end])
+        piece = text[word.start : word.end]
+        word.cost = count(piece)
+        word.saving = word.cost - count(_SENTENCE_END.search(piece).group(0))
     rates = _section_rates(words, rate)
     tokens, offsets = _token_offsets(llm, text)
     scorer = SurprisalScorer(llm)
@@ -226,7 +240,7 @@ def _choose_drops(segment: list[Word], rates: dict[str, float]) -> list[Word]:
             if kept_cost <= budget:
                 break
             word.kept = False
-            kept_cost -= word.cost
+            kept_cost -= word.saving
             dropped.append(word)
     return dropped
 
@@ -239,7 +253,7 @@ def _assemble(text: str, words: list[Word]) -> str:
         out.append(text[pos : word.start])
         piece = text[word.start : word.end]
         out.append("\n" * piece[: len(piece) - len(piece.lstrip())].count("\n"))  # keep line breaks
-        out.append(re.search(r"[.!?;:。！？；：]*$", piece).group(0))  # and sentence ends
+        out.append(_SENTENCE_END.search(piece).group(0))  # and sentence ends
         pos = word.end
     out.append(text[pos:])
     pruned = "".join(out)
