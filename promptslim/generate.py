@@ -6,6 +6,7 @@ rules -> shots -> prune -> caps. Every variant has passed its generator's struct
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable, Iterator, Sequence
 
 from .generators import caps, prune, rules, shots
@@ -24,7 +25,6 @@ def variants(
     keep: Sequence[str] | None = None,
     count: Callable[[str], int] | None = None,
     prune_llm=None,
-    combine: bool = True,
 ) -> Iterator[Variant]:
     """Yield distinct variants of a prompt (the prompt itself excluded).
 
@@ -52,11 +52,9 @@ def variants(
             for step in [chain] + pruned:
                 if step.lineage and fresh(step):
                     yield step
-                if not combine and len(step.lineage) > 1:
-                    continue
                 for cap in caps.variants(step.prompt, max_tokens=max_tokens, labels=labels, count=count):
-                    combined = step.then(cap) if step.lineage else cap
-                    if (combine or not step.lineage) and fresh(combined):
+                    combined = step.then(cap)
+                    if fresh(combined):
                         yield combined
 
 
@@ -84,12 +82,13 @@ def _prune_variants(prompt: Prompt, llm, count, keep) -> Iterator[Variant]:
 
 
 def _safe(base: Prompt, prompt: Prompt, keep, variant: Variant) -> bool:
-    """Structure check; shots may drop whole demonstrations, so it is checked by its own rule."""
-    if "shots" in variant.lineage or base.is_chat != prompt.is_chat:
-        return base.variables() == prompt.variables() or set(base.variables()) == set(prompt.variables())
-    if len(base.parts()) != len(prompt.parts()):
-        return preserved(protect("\n".join(base.parts()), keep), "\n".join(prompt.parts()))
-    return all(preserved(protect(a, keep), b) for a, b in zip(base.parts(), prompt.parts()))
+    """Template variables unchanged; protected spans kept in order (shots checks its own
+    removals of whole demonstrations)."""
+    if Counter(base.variables()) != Counter(prompt.variables()):
+        return False
+    if "shots" in variant.lineage:
+        return True
+    return preserved(protect("\n".join(base.parts()), keep), "\n".join(prompt.parts()))
 
 
 def _key(prompt: Prompt, max_tokens: int | None) -> tuple:
