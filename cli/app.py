@@ -8,7 +8,7 @@ import typer
 
 from promptslim.errors import PromptslimError
 
-from .commands import compress, count, optimize, run
+from .commands import audit, calibrate, compress, count, optimize, run
 
 app = typer.Typer(
     name="promptslim",
@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (optimize, run, count, compress):
+for module in (optimize, run, count, compress, audit, calibrate):
     module.register(app)
 
 

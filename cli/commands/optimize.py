@@ -6,12 +6,12 @@ import sys
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from promptslim.optimize import MAX_CANDIDATES, optimize as run_optimize, write_outputs
 from promptslim.spec import load_spec
 
-from ..common import BaseUrlOpt, JsonOpt, ModelOpt, backend_from, print_json, status, stderr
+from ..common import BaseUrlOpt, JsonOpt, ModelOpt, backend_from, print_json, status
+from ..progress import progress_bar
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +34,12 @@ def optimize(
     """Race prompt variants on the spec's cases; keep the cheapest that is not meaningfully worse."""
     spec = load_spec(spec_file)
     backend = backend_from(model, base_url)
-    with _progress() as show:
+    with progress_bar("making variants") as update:
+
+        def show(progress) -> None:
+            if progress.phase == "evaluating":  # racing stops well before the exhaustive bound
+                update(progress.calls, progress.upper_bound, f"racing variants ({progress.cached} cached)")
+
         result = run_optimize(
             spec, backend=backend, objective=objective, budget_calls=budget_calls, exhaustive=exhaustive,
             concurrency=concurrency, cache=False if no_cache else None, max_candidates=max_candidates, on_progress=show,
@@ -71,24 +76,3 @@ def summary(result) -> str:
 
 def _ci(ci) -> str:
     return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
-
-
-class _progress:
-    """A progress bar on stderr: calls done, cached, elapsed; racing stops well before the bound."""
-
-    def __enter__(self):
-        self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} calls at most"),
-            TextColumn("({task.fields[cached]} cached)"), TimeElapsedColumn(), console=stderr, transient=True,
-        )
-        self._bar.__enter__()
-        self._task = self._bar.add_task("making variants", total=None, cached=0)
-        return self.update
-
-    def update(self, progress) -> None:
-        if progress.phase == "evaluating":
-            self._bar.update(self._task, description="racing variants", completed=progress.calls,
-                             total=progress.upper_bound, cached=progress.cached)
-
-    def __exit__(self, *exc):
-        return self._bar.__exit__(*exc)

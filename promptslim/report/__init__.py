@@ -18,6 +18,7 @@ OBJECTIVES = {
 }
 ENERGY_UNITS = ((1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "\u00b5J"))
 CO2_UNITS = ((1e3, "kg"), (1.0, "g"), (1e-3, "mg"), (1e-6, "\u00b5g"))
+KWH_UNITS = ((1e3, "MWh"), (1.0, "kWh"), (1e-3, "Wh"), (1e-6, "mWh"))
 
 
 def to_json(report: dict) -> str:
@@ -87,8 +88,17 @@ def usd(value: float | None) -> str:
     return f"-${sig(-value)}" if value < 0 else f"${sig(value)}"
 
 
+def kwh(value: float | None) -> str:
+    return scaled(value, KWH_UNITS)
+
+
 def tokens(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.1f}"
+
+
+def count(value: int | None) -> str:
+    """A whole number with thousands separators."""
+    return "n/a" if value is None else f"{value:,}"
 
 
 def pct(value: float | None) -> str:

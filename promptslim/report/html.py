@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from difflib import SequenceMatcher
 from html import escape
+from typing import Iterable
 
 from ..diff import word_diff
 from . import (CO2_UNITS, ENERGY_UNITS, OBJECTIVES, acceptance_rule, breakeven, by_cost, co2, cost_of,
@@ -32,11 +33,16 @@ def esc(value: object) -> str:
 def render(report: dict) -> str:
     sections = (_header(report), _chart_section(report), _diff_section(report), _variants_section(report),
                 _cases_section(report), _spend_section(report))
+    return page(f'promptslim report: {report.get("name", "")}', sections)
+
+
+def page(title: str, sections: Iterable[str], css: str = "") -> str:
+    """A whole page around the sections: the shared style (plus `css`), no scripts, nothing fetched."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
-        f'<title>promptslim report: {esc(report.get("name", ""))}</title>\n<style>{_CSS}</style>\n'
+        f'<title>{esc(title)}</title>\n<style>{_CSS}{css}</style>\n'
         '</head>\n<body>\n<main>\n' + "\n".join(sections) + "\n</main>\n</body>\n</html>\n"
     )
 

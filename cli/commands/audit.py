@@ -1,0 +1,120 @@
+"""`promptslim audit`: what every prompt of a corpus costs a year, and what rules mode saves."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional, TextIO
+
+import typer
+from rich.markup import escape
+
+from promptslim.audit import (DEFAULT_CALLS_PER_DAY, DEFAULT_LONG_TOKENS, DEFAULT_OUTPUT_TOKENS, AuditReport,
+                              audit as run_audit, gate_failures)
+from promptslim.corpus import is_input
+from promptslim.errors import GateFailure, InputError
+from promptslim.serialize import to_jsonable
+from promptslim.tokens import DEFAULT_TARGET
+
+from ..common import RegionOpt, status
+from ..progress import progress_bar
+
+FORMATS = ("table", "json", "csv", "md", "html")
+DEFAULT_TOP = {"table": 25, "md": 20, "html": 0}  # prompts listed; 0 lists all
+PROBLEMS_SHOWN = 20
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit)
+
+
+def audit(
+    paths: list[str] = typer.Argument(..., help="Folders, prompt files (.txt .md .prompt), specs, JSONL or CSV; - for stdin."),
+    target: Optional[list[str]] = typer.Option(None, "--target", "-t", help=f"Target model (repeatable; default {DEFAULT_TARGET}). The first ranks the prompts."),
+    field: str = typer.Option("prompt", "--field", help="JSONL field that holds the prompt."),
+    column: str = typer.Option("prompt", "--column", help="CSV column that holds the prompt."),
+    calls_per_day: float = typer.Option(DEFAULT_CALLS_PER_DAY, "--calls-per-day", min=0, help="Calls a day of each prompt, for the yearly figures."),
+    output_tokens: int = typer.Option(DEFAULT_OUTPUT_TOKENS, "--output-tokens", min=0, help="Assumed answer length in tokens (a spec's max_tokens wins)."),
+    region: Optional[str] = RegionOpt,
+    long_tokens: int = typer.Option(DEFAULT_LONG_TOKENS, "--long-tokens", min=1, help="Flag prompts with more target tokens than this."),
+    deep: bool = typer.Option(False, "--deep", help="Also prune with the local model (slow) and report its tokens."),
+    rate: Optional[float] = typer.Option(None, "--rate", help="Share of the tokens --deep keeps, in (0, 1] (default 0.5)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="GGUF model for --target local and --deep (default: the embedded one).", envvar="PROMPTSLIM_MODEL"),
+    j_in: Optional[float] = typer.Option(None, "--energy-per-input-token", min=0, help="Joules per prompt token, instead of the energy model."),
+    j_out: Optional[float] = typer.Option(None, "--energy-per-output-token", min=0, help="Joules per output token, with --energy-per-input-token."),
+    fmt: str = typer.Option("table", "--format", "-f", help=f"One of {', '.join(FORMATS)}."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    top: Optional[int] = typer.Option(None, "--top", min=0, help="Prompts listed in table, md and html (default 25, 20, all; 0: all)."),
+    fail_over_tokens: Optional[int] = typer.Option(None, "--fail-over-tokens", min=0, help="Exit 3 if a prompt has more target tokens than this."),
+    fail_saving: Optional[float] = typer.Option(None, "--fail-saving", min=0, help="Exit 3 if rules mode would save more than PCT percent of a prompt."),
+    max_prompt_mb: float = typer.Option(8.0, "--max-prompt-mb", min=0.001, help="Skip (and report) prompts larger than this."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes for large corpora (default: all cores)."),
+) -> None:
+    """Audit a corpus of prompts: tokens, findings, rules-mode savings and yearly cost, energy and CO2."""
+    if fmt not in FORMATS:
+        raise InputError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+    if output is not None and is_input(output, paths):
+        raise InputError(f"--output {output}: that is one of the audited files: write the report elsewhere")
+    started = time.monotonic()
+    with progress_bar("auditing") as update:
+        report = run_audit(
+            paths, targets=target or (DEFAULT_TARGET,), field=field, column=column, calls_per_day=calls_per_day,
+            output_tokens=output_tokens, region=region, long_tokens=long_tokens, deep=deep, rate=rate, model=model,
+            energy_per_input_token=j_in, energy_per_output_token=j_out, max_prompt_bytes=int(max_prompt_mb * 1e6),
+            workers=jobs, progress=lambda p: update(p.bytes_done, p.bytes_total, f"auditing ({p.prompts:,} prompts)"),
+        )
+    write(report, fmt, DEFAULT_TOP[fmt] if top is None and fmt in DEFAULT_TOP else top or 0, output)
+    _report_problems(report, time.monotonic() - started, output)
+    offenders = gate_failures(report, max_tokens=fail_over_tokens, max_saving_pct=fail_saving)
+    for line in offenders:
+        status(f"[red]over a gate:[/red] {escape(line)}")
+    if offenders:
+        raise GateFailure(f"{len(offenders)} over the audit gates (--fail-over-tokens / --fail-saving), listed above")
+
+
+def write(report: AuditReport, fmt: str, top: int, output: Optional[Path]) -> None:
+    """The report on stdout or in the file; JSON is streamed, never built as one string."""
+    with _opened(output) as out:
+        if fmt == "json":
+            json.dump(to_jsonable(report), out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        else:
+            out.write(render(report.to_dict(), fmt, top))
+
+
+def render(data: dict, fmt: str, top: int) -> str:
+    from promptslim.report import audit as text_reports
+
+    if fmt == "html":
+        from promptslim.report.audit_html import render as to_html
+
+        return to_html(data, top)
+    if fmt == "csv":
+        return text_reports.to_csv(data)
+    return (text_reports.to_table if fmt == "table" else text_reports.to_markdown)(data, top)
+
+
+@contextmanager
+def _opened(output: Optional[Path]) -> Iterator[TextIO]:
+    if output is None:
+        yield sys.stdout
+        return
+    try:
+        out = output.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--output {output}: cannot write ({exc.strerror}): check the folder and its permissions") from None
+    with out:
+        yield out
+
+
+def _report_problems(report: AuditReport, seconds: float, output: Optional[Path]) -> None:
+    for label, problems in (("[red]failed:[/red]", report.failures), ("[yellow]note:[/yellow]", report.notes)):
+        for problem in problems[:PROBLEMS_SHOWN]:
+            status(f"{label} {escape(problem.source)}: {escape(problem.message)}")
+        if len(problems) > PROBLEMS_SHOWN:
+            status(f"{label} \u2026 and {len(problems) - PROBLEMS_SHOWN:,} more (all of them are in --format json)")
+    written = f"; wrote {escape(str(output))}" if output else ""
+    status(f"[dim]audited {len(report.prompts):,} prompts in {seconds:.1f} s, {len(report.failures):,} failed{written}[/dim]")

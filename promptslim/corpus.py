@@ -1,0 +1,329 @@
+"""Prompts from where teams keep them: folders, prompt files, specs, JSONL, CSV and stdin.
+
+Everything is read lazily, one prompt at a time. A file that cannot be used is reported
+(`Problem`) and the scan goes on; only a usage error (a path that does not exist, a CSV
+without the named column) stops it. Symlinks that lead outside the given folders are not
+followed, hidden and vendored folders (.git, .venv, node_modules) are not entered, and no
+prompt larger than the size limit is read into memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import BinaryIO, Iterator, Sequence
+
+import yaml
+
+from .errors import InputError
+from .prompt import Prompt, drop_final_newline
+
+TEXT_SUFFIXES = (".txt", ".md", ".prompt")
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+SUFFIXES = TEXT_SUFFIXES + SPEC_SUFFIXES + (".jsonl", ".csv")
+STDIN = "-"
+DEFAULT_MAX_PROMPT_BYTES = 8_000_000
+_SNIFF = 8192  # bytes read to tell a binary file
+SKIPPED_FOLDERS = ("node_modules", "__pycache__", "site-packages", "venv")  # with hidden ones (.git, .venv): not yours
+NAME_KEYS = ("id", "name")  # a record's own name for its prompt, shown beside its place
+
+
+@dataclass(frozen=True)
+class Item:
+    """One prompt and where it came from."""
+
+    source: str  # the file, or <stdin>
+    id: str  # the file, or file:line for a JSONL or CSV record
+    prompt: Prompt
+    output_tokens: int | None = None  # a spec's max_tokens
+    size: int = 0  # bytes of input it took, for progress
+    name: str | None = None  # the record's own id or name, or the spec's name
+
+
+@dataclass(frozen=True)
+class Problem:
+    source: str  # file, or file:line
+    message: str
+    failure: bool = True  # False: skipped on purpose (binary, not a spec), a note
+
+
+@dataclass(frozen=True)
+class Found:
+    """The files a scan will read, found before reading any (paths only)."""
+
+    files: tuple[str, ...]  # paths, and "-" for stdin
+    notes: tuple[Problem, ...]
+    total_bytes: int | None  # None when stdin is read
+
+
+def discover(paths: Sequence[str | Path]) -> Found:
+    """Expand folders (recursively, in name order) into the prompt files they hold."""
+    if not paths:
+        raise InputError("no input: give folders, prompt files, JSONL, CSV or spec files, or - for stdin")
+    missing = [str(p) for p in paths if str(p) != STDIN and not os.path.exists(p)]
+    if missing:
+        raise InputError(f"{missing[0]}: no such file or folder: check the path")
+    roots = tuple(os.path.realpath(p) for p in paths if str(p) != STDIN and os.path.isdir(p))
+    files: list[str] = []
+    notes: list[Problem] = []
+    for path in map(str, paths):
+        if os.path.isdir(path):
+            before = len(files)
+            _walk(path, roots, files, notes, set())
+            if len(files) == before:
+                notes.append(Problem(path, f"no prompt files ({', '.join(SUFFIXES)}) in this folder", failure=False))
+        else:
+            files.append(path)
+    sizes = [_size(f) for f in files if f != STDIN]
+    return Found(tuple(files), tuple(notes), None if STDIN in files else sum(sizes))
+
+
+def _walk(folder: str, roots: tuple[str, ...], files: list[str], notes: list[Problem], seen: set[str]) -> None:
+    real = os.path.realpath(folder)
+    if real in seen:  # a symlink loop inside the roots
+        return
+    seen.add(real)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        notes.append(Problem(folder, f"cannot list ({exc.strerror}): check its permissions"))
+        return
+    for entry in entries:
+        if entry.is_symlink():
+            target = os.path.realpath(entry.path)
+            if not os.path.exists(target):
+                notes.append(Problem(entry.path, "broken symlink: skipped", failure=False))
+                continue
+            if not any(target == root or target.startswith(root + os.sep) for root in roots):
+                notes.append(Problem(entry.path, "symlink to outside the audited folders: not followed", failure=False))
+                continue
+        if entry.is_dir():
+            if not entry.name.startswith(".") and entry.name not in SKIPPED_FOLDERS:
+                _walk(entry.path, roots, files, notes, seen)
+        elif entry.is_file() and entry.name.lower().endswith(SUFFIXES):
+            files.append(entry.path)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def read(found: Found, *, field: str = "prompt", column: str = "prompt",
+         max_bytes: int = DEFAULT_MAX_PROMPT_BYTES, stdin: BinaryIO | None = None) -> Iterator[Item | Problem]:
+    """Every prompt of every file in turn, and a Problem for whatever could not be used."""
+    yield from found.notes
+    for path in found.files:
+        if path == STDIN:
+            yield _from_stdin(stdin or sys.stdin.buffer, max_bytes)
+            continue
+        suffix = os.path.splitext(path)[1].lower()
+        try:
+            if suffix == ".jsonl":
+                yield from _from_jsonl(path, field, max_bytes)
+            elif suffix == ".csv":
+                yield from _from_csv(path, column, max_bytes)
+            elif suffix in SPEC_SUFFIXES:
+                yield _from_spec(path, max_bytes)
+            else:
+                yield _from_text_file(path, max_bytes)
+        except OSError as exc:
+            yield Problem(path, f"cannot read ({exc.strerror or exc}): check its permissions")
+
+
+def _from_stdin(stream: BinaryIO, max_bytes: int) -> Item | Problem:
+    return _text_item("<stdin>", _checked_text("<stdin>", stream.read(max_bytes + 1), max_bytes))
+
+
+def _from_text_file(path: str, max_bytes: int) -> Item | Problem:
+    return _text_item(path, _read_small(path, max_bytes))
+
+
+def _text_item(source: str, text: str | Problem) -> Item | Problem:
+    if isinstance(text, Problem):
+        return text
+    prompt = _prompt_value(text, source)
+    return Item(source, source, prompt, size=len(text)) if isinstance(prompt, Prompt) else prompt
+
+
+def _read_small(path: str, max_bytes: int) -> str | Problem:
+    """A whole file as text, unless it is too large (then it is not read), binary or not UTF-8."""
+    size = os.path.getsize(path)
+    if size > max_bytes:
+        return _too_large(path, size, max_bytes)
+    with open(path, "rb") as f:
+        return _checked_text(path, f.read(max_bytes + 1), max_bytes)
+
+
+def _checked_text(source: str, data: bytes, max_bytes: int) -> str | Problem:
+    if len(data) > max_bytes:
+        return _too_large(source, len(data), max_bytes)
+    if b"\x00" in data:
+        return Problem(source, "binary (NUL bytes): skipped", failure=False)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Problem(source, f"not valid UTF-8 (byte {exc.start}): re-save it as UTF-8")
+
+
+def _too_large(source: str, size: int, max_bytes: int) -> Problem:
+    return Problem(source, f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit for one prompt: "
+                           "split it, or raise --max-prompt-mb")
+
+
+def _is_binary(path: str) -> bool:
+    with open(path, "rb") as f:
+        return b"\x00" in f.read(_SNIFF)
+
+
+def _from_spec(path: str, max_bytes: int) -> Item | Problem:
+    """A promptslim spec's prompt, with its max_tokens as the answer length; other YAML/JSON is skipped."""
+    text = _read_small(path, max_bytes)
+    if isinstance(text, Problem):
+        return text
+    is_json = path.lower().endswith(".json")
+    try:
+        spec = json.loads(text) if is_json else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        return Problem(path, f"not valid {'JSON' if is_json else 'YAML'} ({str(exc).splitlines()[0]}): fix the syntax")
+    if not isinstance(spec, dict) or ("prompt" not in spec and "messages" not in spec):
+        return Problem(path, "not a promptslim spec (no prompt or messages key): skipped", failure=False)
+    key = "messages" if "messages" in spec else "prompt"
+    prompt = _prompt_value(spec[key], path, key)
+    if isinstance(prompt, Problem):
+        return prompt
+    max_tokens = spec.get("max_tokens")
+    output = max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens > 0 else None
+    return Item(path, path, prompt, output, len(text), _name(spec))
+
+
+def _prompt_value(value, where: str, key: str | None = None) -> Prompt | Problem:
+    """A prompt from a text or a list of chat messages."""
+    label = f"{key}: " if key else ""
+    if isinstance(value, list) and value:
+        try:
+            prompt = Prompt.of(value)
+        except InputError as exc:
+            return Problem(where, f"{label}{exc}")
+    elif isinstance(value, str):
+        prompt = Prompt(text=drop_final_newline(value))
+    else:
+        return Problem(where, f"{label}not a text or a list of {{role, content}} messages")
+    if not any(part.strip() for part in prompt.parts()):
+        return Problem(where, f"{label}empty prompt: skipped", failure=False)
+    return prompt
+
+
+def _from_jsonl(path: str, field: str, max_bytes: int) -> Iterator[Item | Problem]:
+    """One prompt per line, from `field`. A file whose first record lacks the field is not a
+    prompt file (test cases, say) and is skipped with a note."""
+    if _is_binary(path):
+        yield Problem(path, "binary (NUL bytes): skipped", failure=False)
+        return
+    first = True
+    with open(path, "rb") as f:
+        for number, line in enumerate(_lines(f, max_bytes), 1):
+            where = f"{path}:{number}"
+            if line is None:
+                yield _too_large(where, max_bytes + 1, max_bytes)
+                continue
+            if not line.strip():
+                continue
+            record = _json_record(where, line)
+            if isinstance(record, Problem):
+                yield record
+                continue
+            if field not in record:
+                if first:
+                    yield Problem(path, f"no '{field}' field in its first record: not a prompt file, skipped "
+                                        "(--field NAME names the field)", failure=False)
+                    return
+                yield Problem(where, f"no '{field}' field: add it, or name the field with --field")
+                continue
+            first = False
+            prompt = _prompt_value(record[field], where, field)
+            yield Item(path, where, prompt, size=len(line), name=_name(record)) if isinstance(prompt, Prompt) else prompt
+
+
+def _json_record(where: str, line: bytes) -> dict | Problem:
+    try:
+        record = json.loads(line.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        return Problem(where, f"not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8")
+    except ValueError as exc:
+        return Problem(where, f"not valid JSON ({getattr(exc, 'msg', exc)}): fix or remove the line")
+    return record if isinstance(record, dict) else Problem(where, "not a JSON object: each line needs one object")
+
+
+def _lines(f: BinaryIO, max_bytes: int) -> Iterator[bytes | None]:
+    """The file's lines; None for a line over the limit, which is skipped unread."""
+    while True:
+        line = f.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = f.readline(1 << 20)
+            yield None
+            continue
+        yield line
+
+
+def _from_csv(path: str, column: str, max_bytes: int) -> Iterator[Item | Problem]:
+    """One prompt per row, from `column`; fields of any size, quoted newlines included."""
+    if _is_binary(path):
+        yield Problem(path, "binary (NUL bytes): skipped", failure=False)
+        return
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # the default 128 KB would reject long prompts
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        line = 1
+        try:
+            header = next(reader, None)
+            if header is None:
+                yield Problem(path, "empty CSV: skipped", failure=False)
+                return
+            if column not in header:
+                raise InputError(f"{path}: no column '{column}': its columns are {', '.join(header)}: "
+                                 "name one with --column NAME")
+            index, line = header.index(column), reader.line_num
+            for row in reader:
+                where, line = f"{path}:{line + 1}", reader.line_num
+                item = _csv_item(path, where, row[index] if index < len(row) else "", max_bytes)
+                yield replace(item, name=_name(dict(zip(header, row)))) if isinstance(item, Item) else item
+        except UnicodeDecodeError as exc:
+            yield Problem(f"{path}:{line + 1}", f"not valid UTF-8 ({exc.reason}): re-save the file as UTF-8")
+        except csv.Error as exc:
+            yield Problem(f"{path}:{reader.line_num}", f"not valid CSV ({exc}): fix the quoting")
+
+
+def _csv_item(path: str, where: str, value: str, max_bytes: int) -> Item | Problem:
+    if len(value) > max_bytes:  # characters: a lower bound on the bytes
+        return _too_large(where, len(value.encode("utf-8")), max_bytes)
+    prompt = _prompt_value(value, where)
+    return Item(path, where, prompt, size=len(value)) if isinstance(prompt, Prompt) else prompt
+
+
+def _name(record: dict) -> str | None:
+    name = next((record[k] for k in NAME_KEYS if isinstance(record.get(k), (str, int)) and record[k] != ""), None)
+    return None if name is None else str(name)
+
+
+def is_input(output: str | Path, paths: Sequence[str | Path]) -> bool:
+    """Would writing `output` overwrite a file the audit reads?"""
+    if not os.path.exists(output):
+        return False
+    real = os.path.realpath(output)
+    for path in map(str, paths):
+        if path == STDIN:
+            continue
+        root = os.path.realpath(path)
+        if real == root or (os.path.isdir(root) and real.startswith(root + os.sep) and real.lower().endswith(SUFFIXES)):
+            return True
+    return False
