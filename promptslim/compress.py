@@ -14,7 +14,7 @@ from .generators import prune as prune_gen
 from .generators import rewrite as rewrite_gen
 from .generators import rules as rules_gen
 from .prompt import Prompt
-from .protect import compile_keep, marked_as_keep, preserved, protect
+from .protect import KEEP_MARKER, compile_keep, marked_as_keep, preserved, protect
 from .tokens import DEFAULT_TARGET, LOCAL, check_target, count_text, count_tokens
 
 METHODS = ("auto", "rules", "prune", "rewrite")
@@ -68,23 +68,24 @@ def compress(
     keep_patterns = compile_keep(keep) + tuple(p for part in original.parts() for p in marked_as_keep(part))
     if not any(part.strip() for part in original.parts()):
         raise InputError("the prompt is empty: give a prompt to compress")
-    clean = original.map_text(lambda s: protect(s, keep_patterns).text)  # <keep> markers go
+    clean = original.map_text(lambda s: protect(s, keep_patterns).text if KEEP_MARKER.search(s) else s)  # markers go
     count = text_counter(target, backend)
     mode = "chat" if clean.is_chat else "completion"
     before = count_tokens(original, target, mode=mode) if target != LOCAL else sum(count(p) for p in original.parts())
     result, changes, note = _run(clean, method, rate, target_tokens, count, keep_patterns, backend, prune_model, before)
     after = count_tokens(result, target, mode=mode) if target != LOCAL else sum(count(p) for p in result.parts())
+    spans = [protect(part, keep_patterns) for part in clean.parts()]
     emptied = any(a.strip() and not b.strip() for a, b in zip(clean.parts(), result.parts()))
-    if emptied or after > before or not all(preserved(protect(a, keep_patterns), b) for a, b in zip(clean.parts(), result.parts())):
+    if emptied or after > before or not all(preserved(p, b) for p, b in zip(spans, result.parts())):
         result, after, changes = clean, before, ()
         note = "no shorter variant kept its protected spans; returned unchanged"
-    if all(not _free_text(part, keep_patterns) for part in clean.parts()):
+    if not changes and not any(_free_text(p) for p in spans):
         note = "the prompt is all protected content (code, variables, quotes, numbers); returned unchanged"
     return Compressed(_same_shape(prompt, result), before, after, after / before if before else 1.0, method, tuple(changes), note)
 
 
-def _free_text(text: str, keep) -> bool:
-    return any(not is_protected and piece.strip() for piece, is_protected in protect(text, keep).segments())
+def _free_text(protected) -> bool:
+    return any(not is_protected and piece.strip() for piece, is_protected in protected.segments())
 
 
 def _run(prompt: Prompt, method, rate, target_tokens, count, keep, backend, prune_model, before):

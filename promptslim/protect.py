@@ -12,6 +12,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .errors import InputError
@@ -20,13 +21,14 @@ from .prompt import VARIABLE
 KEEP_MARKER = re.compile(r"</?keep>", re.I)
 _KEEP_BLOCK = re.compile(r"<keep>(.*?)</keep>", re.I | re.S)
 
-_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("variable", VARIABLE),
-    ("code", re.compile(r"`[^`\n]+`")),
-    ("url", re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`)\]]+|\bwww\.[^\s<>\"'`)\]]+", re.I)),
-    ("email", re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")),
-    ("quote", re.compile(r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|「[^」\n]{1,300}」|『[^』\n]{1,300}』|(?<![\w])'[^'\n]{1,300}'(?![\w])")),
-    ("number", re.compile(r"[-+]?\$?\d+(?:[.,:/]\d+)*%?")),
+# (kind, pattern, substrings one of which every match holds: a cheap test that skips the scan)
+_PATTERNS: list[tuple[str, re.Pattern, tuple[str, ...]]] = [
+    ("variable", VARIABLE, ("{{",)),
+    ("code", re.compile(r"`[^`\n]+`"), ("`",)),
+    ("url", re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`)\]]+|\bwww\.[^\s<>\"'`)\]]+", re.I), ("://", "www.", "WWW.", "Www.")),
+    ("email", re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"), ("@",)),
+    ("quote", re.compile(r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|「[^」\n]{1,300}」|『[^』\n]{1,300}』|(?<![\w])'[^'\n]{1,300}'(?![\w])"), ('"', "“", "「", "『", "'")),
+    ("number", re.compile(r"[-+]?\$?\d+(?:[.,:/]\d+)*%?"), tuple("0123456789")),
 ]
 
 
@@ -73,11 +75,17 @@ def compile_keep(patterns: Iterable[str] | None) -> tuple[re.Pattern, ...]:
 def protect(text: str, keep: Sequence[re.Pattern] | Sequence[str] = ()) -> Protected:
     """Find the protected spans of a text (keep markers are removed first)."""
     keep = compile_keep(keep) if keep and isinstance(keep[0], str) else tuple(keep)
+    return _protect(text, keep)
+
+
+@lru_cache(maxsize=32)  # a generator and its structure check ask about the same text
+def _protect(text: str, keep: tuple[re.Pattern, ...]) -> Protected:
     text, spans = _strip_keep_markers(text)
     spans += [Span(m.start(), m.end(), "keep") for p in keep for m in p.finditer(text) if m.end() > m.start()]
     spans += _fenced_blocks(text) + _structured_blocks(text)
-    for kind, pattern in _PATTERNS:
-        spans += [Span(m.start(), m.end(), kind) for m in pattern.finditer(text)]
+    for kind, pattern, needles in _PATTERNS:
+        if any(n in text for n in needles):
+            spans += [Span(m.start(), m.end(), kind) for m in pattern.finditer(text)]
     return Protected(text, tuple(_merge(spans)))
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Callable, Iterable, Iterator, Sequence
 
-from ..protect import Protected, protect
+from ..protect import Protected, Span, protect
 
 MAX_PASSES = 8
 
@@ -291,7 +291,6 @@ def _find_edits(protected: Protected, rules, touches: Callable[[int, int], bool]
 
 
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]?")
-_NON_WORD = re.compile(r"[\W_]+")
 _LABEL = re.compile(r"^\s*[\w ]{1,20}:")
 
 
@@ -300,8 +299,8 @@ def _repeated_sentences(protected: Protected, touches: Callable[[int, int], bool
     seen, edits = set(), []
     for match in _SENTENCE.finditer(protected.text):
         sentence = match.group(0)
-        key = _NON_WORD.sub(" ", sentence).strip().lower()
-        if len(key) < 12 and len(key.split()) < 5 or ":" in sentence and _LABEL.match(sentence):
+        key = " ".join(sentence.lower().split()).strip(" .!?。！？")  # spacing and the end mark aside
+        if len(key) < 12 and key.count(" ") < 4 or ":" in sentence and _LABEL.match(sentence):
             continue
         if key in seen and not touches(match.start(), match.end()):
             end = match.end() + (1 if protected.text[match.end() : match.end() + 1] == " " else 0)
@@ -358,26 +357,25 @@ def _compress(text: str, keep: tuple) -> RulesOutput:
     protected = protect(text, keep)
     language = detect_language(protected.text)
     first = find_edits(protected, language)
-    current = protected.text
-    edits = first
+    current, edits = protected, first
     for _ in range(MAX_PASSES):
         if not edits:
             break
-        candidate = apply_edits(current, edits)
-        if not _keeps(protected.protected_texts(), candidate):
-            break
-        current = candidate
-        edits = find_edits(protect(current, keep), language)
-    if current.startswith("\n") and not protected.text.startswith("\n"):
-        current = current.lstrip("\n")  # what is left of a removed greeting
-    return RulesOutput(current, tuple(first), language)
+        current = _shifted(current, edits)
+        edits = find_edits(current, language)
+    out = current.text
+    if out.startswith("\n") and not protected.text.startswith("\n"):
+        out = out.lstrip("\n")  # what is left of a removed greeting
+    return RulesOutput(out, tuple(first), language)
 
 
-def _keeps(span_texts: list[str], candidate: str) -> bool:
-    pos = 0
-    for piece in span_texts:
-        found = candidate.find(piece, pos)
-        if found < 0:
-            return False
-        pos = found + len(piece)
-    return True
+def _shifted(protected: Protected, edits: Sequence[Edit]) -> Protected:
+    """The text after the edits, with the same protected spans at their new offsets: edits lie
+    wholly in free text, so the spans move but never change (and need no second search)."""
+    spans, delta, i = [], 0, 0
+    for span in protected.spans:
+        while i < len(edits) and edits[i].end <= span.start:
+            delta += len(edits[i].after) - (edits[i].end - edits[i].start)
+            i += 1
+        spans.append(Span(span.start + delta, span.end + delta, span.kind))
+    return Protected(apply_edits(protected.text, edits), tuple(spans))
