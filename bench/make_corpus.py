@@ -80,7 +80,7 @@ TAIL_HEDGES = ["if at all possible", "as far as you can", "more or less", "if th
                "if you don't mind", "as best you can", "where possible"]
 VERBOSE = [
     ("so that", "in order to make sure that"), ("because", "due to the fact that"), ("now", "at this point in time"),
-    ("if", "in the event that"), ("many", "a large number of"), ("and keep", "and please make sure to keep"),
+    ("if the", "in the event that the"), ("many", "a large number of"), ("and keep", "and please make sure to keep"),
     ("although", "despite the fact that"), ("often", "on a regular basis"), ("short", "short and concise"),
     ("unchanged", "completely unchanged"), ("use", "make use of"), ("check", "double-check"),
 ]
@@ -137,21 +137,39 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
 TICKET_OPENERS = ["", "", "Hi, ", "Hello, ", "Good morning. ", "Hi team, ", "Dear support, ", "Urgent: ",
                   "Sorry to bother you again, but ", "Quick question: "]
 TICKET_ISSUES = [
-    "I was charged {amount} twice for order {order}.", "my parcel has not moved on the tracking page since {month} {day}.",
-    "the app crashes when I open the settings page on my phone.", "I cannot log in because the reset email never arrives.",
-    "the {product} I received is scratched on one side.", "could you send me an invoice with my company name on it?",
-    "the courier left the box outside in the rain and the {product} got wet.",
-    "after the update the {product} will not connect to wifi.", "I would like to close my account and delete my data.",
-    "the discount code {code} did not work at checkout.", "I was promised a refund of {amount} but it has not arrived.",
-    "the screen of my {product} flickers every few minutes.", "please change my delivery address to {city}.",
-    "I was billed {amount} for a subscription I cancelled in {month}.", "only half of order {order} was delivered.",
-    "the {product} stops charging after about {n} minutes.", "my two-factor codes are not accepted any more.",
-    "the tracking link for order {order} shows an error page.", "I want to return the {product}, how do I get a label?",
-    "the price on the invoice is {amount} higher than on the website.", "the {product} makes a loud clicking noise.",
+    ("billing", "I was charged {amount} twice for order {order}."),
+    ("shipping", "my parcel has not moved on the tracking page since {month} {day}."),
+    ("technical", "the app crashes when I open the settings page on my phone."),
+    ("account", "I cannot log in because the reset email never arrives."),
+    ("shipping", "the {product} I received is scratched on one side."),
+    ("billing", "could you send me an invoice with my company name on it?"),
+    ("shipping", "the courier left the box outside in the rain and the {product} got wet."),
+    ("technical", "after the update the {product} will not connect to wifi."),
+    ("account", "I would like to close my account and delete my data."),
+    ("billing", "the discount code {code} did not work at checkout."),
+    ("billing", "I was promised a refund of {amount} but it has not arrived."),
+    ("technical", "the screen of my {product} flickers every few minutes."),
+    ("shipping", "please change my delivery address to {city}."),
+    ("billing", "I was billed {amount} for a subscription I cancelled in {month}."),
+    ("shipping", "only half of order {order} was delivered."),
+    ("technical", "the {product} stops charging after about {n} minutes."),
+    ("account", "my two-factor codes are not accepted any more."),
+    ("shipping", "the tracking link for order {order} shows an error page."),
+    ("shipping", "I want to return the {product}, how do I get a label?"),
+    ("billing", "the price on the invoice is {amount} higher than on the website."),
+    ("technical", "the {product} makes a loud clicking noise."),
+    ("account", "someone changed the email address on my account without asking me."),
+    ("account", "please merge my two accounts, I signed up twice by mistake."),
+]
+LABEL_SETS = [
+    {"billing": "billing", "shipping": "shipping", "technical": "technical", "account": "account"},
+    {"billing": "refund", "shipping": "delivery", "technical": "bug", "account": "other"},
+    {"billing": "payments", "shipping": "logistics", "technical": "product", "account": "accounts"},
+    {"billing": "Billing", "shipping": "Orders & Delivery", "technical": "Tech Support", "account": "Account"},
 ]
 TICKET_DETAILS = ["", "", "", " This is the second time this has happened.", " I have attached a photo.",
                   " I need this sorted before {month} {day}.", " My order number is {order}.",
-                  " I already tried restarting it.", " Your chat said someone would call me back, but nobody did.",
+                  " Your chat said someone would call me back, but nobody did.",
                   " I have been a customer for {n} years.", " Please reply by email."]
 
 REVIEW_PRODUCTS = ["the {product}", "the new {product}", "this {product}", "my replacement {product}"]
@@ -199,6 +217,8 @@ CODE_SNIPPETS = {
     ],
 }
 
+LANG_NAMES = {"python": "Python", "javascript": "JavaScript", "sql": "database", "go": "Go"}
+
 JSON_FIELDS = [
     ("customer_name", '"Jane Doe"'), ("order_id", '"KH20481733"'), ("total", "129.95"), ("currency", '"EUR"'),
     ("date", '"2024-05-17"'), ("items", '[{"sku": "A-113", "qty": 2}]'), ("email", '"jane@example.com"'),
@@ -225,7 +245,12 @@ ZH_SENTENCES = [
     "下个月我们将在{city}开设新的门店。", "会议决定把预算的一部分用于员工培训。",
     "用户满意度调查显示，大多数顾客对服务表示满意。", "新版本的应用程序增加了夜间模式。",
     "部分用户在更新后遇到了无法付款的问题。", "市场部计划在春季推出新的会员活动。",
+    "仓库的日均发货量达到了{n}00 件，比上个月略有提高。", "财务部提醒各部门在{n}号之前提交报销单据。",
+    "新的客服系统上线以后，平均等待时间缩短到了{n}分钟。", "有{n}位顾客投诉说收到的商品包装破损。",
+    "公司计划明年在{city}招聘{n}名工程师。", "本周的网站访问量比上周下降了{n}%，主要原因是服务器故障。",
+    "产品经理建议先在小范围内测试新的定价方案。", "法务部正在审核与供应商签订的新合同。",
 ]
+ZH_CITIES = ["上海", "成都", "杭州", "深圳", "武汉", "西安", "南京", "苏州", "青岛", "厦门"]
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -282,7 +307,7 @@ def _wrap(rng: random.Random, verbose: bool, body: list[str], repeat: str | None
     parts = list(body)
     tail = [parts.pop()] if cue and len(parts) > 1 else []
     if verbose:
-        if rng.random() < 0.7:
+        if rng.random() < 0.7 and not parts[0].startswith("#"):
             parts.insert(0, rng.choice(GREETINGS))
         for _ in range(rng.randint(1, 3)):
             parts.insert(rng.randint(1, len(parts)), rng.choice(FILLER_SENTENCES))
@@ -324,12 +349,17 @@ def _paragraph(rng: random.Random, n_sentences: int) -> str:
     return " ".join(out)
 
 
-def _ticket(rng: random.Random, opener: bool = True) -> str:
+def _ticket(rng: random.Random, opener: bool = True, with_category: bool = False):
     opener = rng.choice(TICKET_OPENERS) if opener else ""
-    issue = _fill(rng, rng.choice(TICKET_ISSUES))
+    category, issue = rng.choice(TICKET_ISSUES)
+    issue = _fill(rng, issue)
     if not opener or opener.endswith(". ") or opener.endswith(": "):
         issue = issue[0].upper() + issue[1:]
-    return opener + issue + _fill(rng, rng.choice(TICKET_DETAILS))
+    detail = rng.choice(TICKET_DETAILS)
+    if category == "technical" and rng.random() < 0.3:
+        detail = rng.choice([" I already tried restarting it.", " The firmware is up to date.", " It is still under warranty."])
+    text = opener + issue + _fill(rng, detail)
+    return (text, category) if with_category else text
 
 
 def _review(rng: random.Random, label: str) -> str:
@@ -374,8 +404,8 @@ def _code_block(rng: random.Random, target: int = 0) -> tuple[str, str]:
 
 
 def t_triage(rng, verbose, target):
-    labels = rng.choice([["billing", "shipping", "technical", "account"], ["refund", "delivery", "bug", "other"],
-                         ["urgent", "normal", "low"], ["sales", "support", "partnerships", "press"]])
+    names = rng.choice(LABEL_SETS)
+    labels = list(names.values())
     company = rng.choice(COMPANIES)
     body = [
         f"You are a support agent at {company}." if rng.random() < 0.7 else f"Support triage for {company}.",
@@ -385,7 +415,8 @@ def t_triage(rng, verbose, target):
     if rng.random() < 0.5 or target > 1500:
         demos = []
         while sum(len(d) for d in demos) < max(0, target - 600):
-            demos.append(f"Ticket: {_ticket(rng)}\nCategory: {rng.choice(labels)}")
+            text, category = _ticket(rng, with_category=True)
+            demos.append(f"Ticket: {text}\nCategory: {names[category]}")
         body += demos
     body.append(f"Ticket: {_var(rng, 'ticket')}\nCategory:")
     return _wrap(rng, verbose, body, repeat="Remember: answer with the label only.")
@@ -442,7 +473,7 @@ def t_fewshot(rng, verbose, target):
 def t_code_review(rng, verbose, target):
     lang, block = _code_block(rng, max(0, target - 900))
     body = [
-        f"You are a senior {lang if lang != 'sql' else 'database'} engineer reviewing a pull request.",
+        f"You are a senior {LANG_NAMES[lang]} engineer reviewing a pull request.",
         _ask(rng, verbose, "review the code below for bugs, unhandled edge cases and readability problems"),
         block,
         _ask(rng, verbose, "list each problem with its line, then give a corrected version in a code block"),
@@ -523,7 +554,9 @@ def t_chinese(rng, verbose, target):
     if target > 500:
         sents = []
         while len("".join(sents).encode("utf-8")) < target - 300:
-            sents.append(_fill(rng, rng.choice(ZH_SENTENCES)))
+            sent = rng.choice(ZH_SENTENCES).format(n=rng.randint(2, 60), city=rng.choice(ZH_CITIES))
+            if not sents or sent != sents[-1]:
+                sents.append(sent)
         parts.append("原文：\n" + "".join(sents))
     else:
         parts.append(f"原文：{_var(rng, 'text')}")
@@ -557,11 +590,11 @@ def t_short(rng, verbose, target):
         f"Translate to {rng.choice(LANGUAGES)}. Keep names and numbers unchanged, output only the translation.\n\n{_var(rng, 'text')}",
         f"Fix the grammar and spelling of the text below. Keep the meaning and the tone.\n\n{_var(rng, 'text')}",
         f"Give {rng.randint(3, 10)} name ideas for a new {rng.choice(PRODUCTS)} brand. One per line, no explanations.",
-        f"Is this email spam? Answer yes or no.\n\nEmail:\n{_var(rng, 'email')}\n\nAnswer:",
-        f"Convert {rng.randint(2, 500)} {rng.choice(['miles', 'pounds', 'gallons', 'inches'])} to metric units. Reply with the number and unit only.",
+        f"Is this email spam? Messages that ask for passwords or urgent payments count as spam. Answer yes or no.\n\nEmail:\n{_var(rng, 'email')}\n\nAnswer:",
+        f"Convert {rng.randint(2, 500)} {rng.choice(['miles', 'pounds', 'gallons', 'inches'])} to metric units for a recipe website. Round to one decimal and reply with the number and unit only.",
         f"Write a SQL query that counts orders per {rng.choice(['day', 'country', 'customer'])} in the table `orders` (columns: id, customer_id, country, placed_at).",
         f"Country: France\nCapital: Paris\n\nCountry: Kenya\nCapital: Nairobi\n\nCountry: {_var(rng, 'country')}\nCapital:",
-        f"Answer in one short sentence.\n\nQ: {_var(rng, 'question')}\nA:",
+        f"Answer in one short sentence. If you do not know, say so.\n\nQ: What is the boiling point of water at sea level?\nA: 100 degrees Celsius.\n\nQ: {_var(rng, 'question')}\nA:",
         f"Write a commit message (max 72 characters in the first line) for this diff:\n\n{_var(rng, 'diff')}",
         f"Suggest a subject line under 50 characters for an email about {rng.choice(TOPICS)}.",
     ]
