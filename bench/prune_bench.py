@@ -51,8 +51,8 @@ def main() -> None:
     from promptslim.runtime.llama import resolve_model_path
 
     count = text_counter("gpt-4o")
-    text = prompt_of(2000, count)
     llm = prune_llm()
+    text = prompt_of(2000, lambda t: len(llm.tokenize(t.encode(), add_bos=True)) + 40)  # fits the 2,048 context
     tokens = llm.tokenize(text.encode(), add_bos=True)
     print(f"prompt: {count(text)} gpt-4o tokens, {len(tokens)} model tokens")
 

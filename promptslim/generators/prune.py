@@ -143,7 +143,7 @@ def _question_start(text: str) -> int:
     if last is None:
         return len(text)
     para = text.rfind("\n\n", 0, last.start())
-    return 0 if para < 0 else para + 2
+    return para + 2 if para >= 0 else text.rfind("\n", 0, last.start()) + 1  # else its line
 
 
 def _token_offsets(llm, text: str) -> tuple[list[int], list[int]]:
