@@ -246,14 +246,20 @@ def _choose_drops(segment: list[Word], rates: dict[str, float]) -> list[Word]:
 
 
 def _assemble(text: str, words: list[Word]) -> str:
-    out, pos = [], 0
+    out, pos, line_broken = [], 0, False
     for word in words:
         if word.kept:
+            if line_broken:  # a dropped line start: the next word starts the line, unindented
+                out.append(text[pos : word.start].rstrip(" \t"))
+                out.append(text[word.start : word.end].lstrip(" \t"))
+                pos, line_broken = word.end, False
             continue
         out.append(text[pos : word.start])
         piece = text[word.start : word.end]
-        out.append("\n" * piece[: len(piece) - len(piece.lstrip())].count("\n"))  # keep line breaks
+        breaks = piece[: len(piece) - len(piece.lstrip())].count("\n")
+        out.append("\n" * breaks)  # keep line breaks
         out.append(_SENTENCE_END.search(piece).group(0))  # and sentence ends
+        line_broken = line_broken or (breaks > 0 and not _SENTENCE_END.search(piece).group(0))
         pos = word.end
     out.append(text[pos:])
     pruned = "".join(out)
