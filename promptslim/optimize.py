@@ -342,7 +342,7 @@ def winning_spec(result: OptimizeResult, spec: Spec, out: Path) -> str:
         pass
 
     def text(dumper, value: str):
-        style = "|" if "\n" in value and value.strip() else None  # "\n" alone reads better quoted
+        style = ("|" if value.strip() else '"') if "\n" in value else None  # "\n" alone reads better quoted
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text)
