@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..protect import Protected, preserved, protect
+from ..protect import Protected, protect
 from .shots import find_demonstrations
 
 SEGMENT_WORDS = 96
@@ -264,7 +264,3 @@ def _assemble(text: str, words: list[Word]) -> str:
     out.append(text[pos:])
     pruned = "".join(out)
     return pruned if text[:1].isspace() else pruned.lstrip(" \t")
-
-
-def prune_is_safe(original: str, pruned: str, keep: Sequence = ()) -> bool:
-    return preserved(protect(original, keep), pruned)
