@@ -168,6 +168,15 @@ def test_rewrite_with_the_embedded_model_holds_its_guards():
 
 
 @pytest.mark.slow
+def test_prune_goes_character_by_character_in_chinese_and_keeps_negations():
+    text = example("chinese-summary")
+    result = compress(text, method="prune", rate=0.5)
+    assert abs(result.ratio - 0.5) <= 0.05, result.ratio  # whole clauses are not one "word"
+    assert result.prompt.count("不") == text.count("不")
+    assert "{{text}}" in result.prompt and result.prompt.rstrip().endswith("一句话总结：")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["examples/support-triage.txt", "../tests/data/routing-instruction.txt"])
 @pytest.mark.parametrize("rate", [0.4, 0.6])
 def test_prune_meets_the_rate_within_five_points(name, rate):

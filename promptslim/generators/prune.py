@@ -26,13 +26,17 @@ SEGMENT_WORDS = 96
 ROW_CHUNK = 32
 PRUNE_N_CTX = 2048
 PRUNE_N_BATCH = 256
+RATE_TOLERANCE = 0.02  # kept share of the tokens, within this of the rate asked for
+FIT_ROUNDS = 3
 INSTRUCTION_BONUS = 0.5  # instructions keep this share of the slack the demonstrations give up
 # words that flip or bound meaning are never dropped (LLMLingua's "force tokens", for words)
 FORCED_WORDS = re.compile(
     r"(?:not|no|never|none|nor|without|only|except|unless|must|don't|doesn't|didn't|can't|cannot|won't|"
-    r"isn't|aren't|shouldn't|mustn't|n't|不|没|没有|别|勿|禁止|仅|只)[\W]*",
+    r"isn't|aren't|shouldn't|mustn't|n't)[\W]*",
     re.I,
 )
+# the same in Chinese, where pruning goes character by character: any character of these stays
+FORCED_CJK = re.compile(r"不|没|别|勿|禁止|仅|只|未|无|非|必须|务必")
 
 
 @dataclass
@@ -111,18 +115,28 @@ def _logsumexp(rows: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     return np.log(scratch.sum(axis=1)) + peak
 
 
+# Units of pruning: whitespace-separated words, except that Chinese and Japanese text, written
+# without spaces, goes one character at a time (a line-start label such as "评论：" stays whole)
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"\s*(?:(?<![^\n])[{_CJK}][\w{_CJK}]{{0,19}}[:：]|[{_CJK}]|[^\s{_CJK}]+)")
+
+
 def _words(protected: Protected) -> list[Word]:
     text = protected.text
     demos = find_demonstrations(text)
     question_start = demos[-1].end if demos else _question_start(text)
+    negations = [m.span() for m in FORCED_CJK.finditer(text)]
     words = []
-    for match in re.finditer(r"\s*\S+", text):
+    for match in _WORD.finditer(text):
         start, end = match.start(), match.end()
         core = match.group(0).lstrip()
-        structural = bool(re.fullmatch(r"(?:[-*+•]|\d+[.)]|#+|[\w\u4e00-\u9fff]+[:：])", core)) and (
+        structural = bool(re.fullmatch(rf"(?:[-*+•]|\d+[.)]|#+|[\w{_CJK}]+[:：])", core)) and (
             start == 0 or "\n" in match.group(0) or text[max(0, start - 1)] == "\n"
         )
-        forced = structural or bool(FORCED_WORDS.fullmatch(core)) or any(s.start < end and start + len(match.group(0)) - len(core) < s.end for s in protected.spans)
+        core_start = end - len(core)
+        forced = structural or bool(FORCED_WORDS.fullmatch(core)) or any(
+            s.start < end and core_start < s.end for s in protected.spans) or any(
+            a < end and core_start < b for a, b in negations)
         if start >= question_start:
             section = "question"
         elif any(d.start <= start < d.end for d in demos):
@@ -218,7 +232,27 @@ def prune_text(text: str, llm, count: Callable[[str], int], rate: float, keep: S
         dropped = _choose_drops(segment, rates)
         drop_ids = {id(w) for w in dropped}
         scorer.forget([p for p, owner in zip(positions, owners) if owner is not None and id(owner) in drop_ids])
-    return _assemble(text, words)
+    return _fit_rate(text, words, count, rate)
+
+
+def _fit_rate(text: str, words: list[Word], count: Callable[[str], int], rate: float) -> str:
+    """Words' token costs are counted one by one, and the sum misses where the tokenizer merges
+    neighbours (common in Chinese): measure the result and re-choose the drops from the same
+    scores, no model call, until the kept share is within RATE_TOLERANCE of `rate`."""
+    pruned, goal = _assemble(text, words), rate * count(text)
+    aim = rate
+    for _ in range(FIT_ROUNDS):
+        got = count(pruned)
+        if not goal or abs(got - goal) <= RATE_TOLERANCE * count(text):
+            break
+        aim = min(1.0, max(0.0, aim * goal / max(1, got)))
+        rates = _section_rates(words, aim)
+        for word in words:
+            word.kept = True
+        for start in range(0, len(words), SEGMENT_WORDS):
+            _choose_drops(words[start : start + SEGMENT_WORDS], rates)
+        pruned = _assemble(text, words)
+    return pruned
 
 
 def _owner(segment: list[Word], offset: int) -> Word | None:
