@@ -78,8 +78,24 @@ def discover(paths: Sequence[str | Path]) -> Found:
                 notes.append(Problem(path, f"no prompt files ({', '.join(SUFFIXES)}) in this folder", failure=False))
         else:
             files.append(path)
+    files = _once(files, notes)
     sizes = [_size(f) for f in files if f != STDIN]
     return Found(tuple(files), tuple(notes), None if STDIN in files else sum(sizes))
+
+
+def _once(files: list[str], notes: list[Problem]) -> list[str]:
+    """Each file once, however many paths reach it (a file and its folder, a link inside the
+    folders), by its own path rather than a link's: a prompt counted twice would double its
+    projected spend."""
+    chosen: dict[str, str] = {}
+    for path in files:
+        real = path if path == STDIN else os.path.realpath(path)
+        kept = chosen.setdefault(real, path)
+        if kept is not path:
+            if os.path.islink(kept) and not os.path.islink(path):
+                chosen[real], path = path, kept
+            notes.append(Problem(path, "already included through another path: counted once", failure=False))
+    return list(chosen.values())
 
 
 def _walk(folder: str, roots: tuple[str, ...], files: list[str], notes: list[Problem], seen: set[str]) -> None:

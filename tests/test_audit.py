@@ -122,13 +122,22 @@ def test_symlinks_leading_outside_the_roots_are_not_followed(tmp_path):
     write(root, "inside.txt", "Please answer.")
     os.symlink(outside / "secret.txt", root / "leak.txt")
     os.symlink(outside, root / "leakdir")
-    os.symlink(root / "inside.txt", root / "alias.txt")  # inside the root: followed
+    os.symlink(root / "inside.txt", root / "alias.txt")  # inside the root: followed, to a file already read
     os.symlink(root / "gone.txt", root / "broken.txt")
     report = promptslim.audit([str(root)])
-    assert sorted(Path(i).name for i in by_id(report)) == ["alias.txt", "inside.txt"]
+    assert [Path(i).name for i in by_id(report)] == ["inside.txt"]
     notes = {Path(p.source).name: p.message for p in report.notes}
-    assert notes.keys() == {"leak.txt", "leakdir", "broken.txt"} and "broken" in notes.pop("broken.txt")
+    assert notes.keys() == {"leak.txt", "leakdir", "broken.txt", "alias.txt"} and "broken" in notes.pop("broken.txt")
+    assert "counted once" in notes.pop("alias.txt")
     assert all("not followed" in message for message in notes.values())
+
+
+def test_a_prompt_reached_by_several_paths_is_counted_once(tmp_path):
+    write(tmp_path / "sub", "one.txt", WORDY)
+    write(tmp_path, "two.txt", "Please answer briefly.")
+    report = promptslim.audit([str(tmp_path / "sub" / "one.txt"), str(tmp_path), str(tmp_path / "sub")])
+    assert sorted(Path(i).name for i in by_id(report)) == ["one.txt", "two.txt"]
+    assert [p.source for p in report.notes] == [str(tmp_path / "sub" / "one.txt")] * 2
 
 
 def test_binary_files_are_skipped_and_invalid_utf8_is_reported(tmp_path):
