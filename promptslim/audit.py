@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from . import corpus
-from .compress import DEFAULT_PRUNE_RATE, check_rate, compress, text_counter
+from .compress import DEFAULT_PRUNE_RATE, check_rate, compress, prompt_tokens, text_counter
 from .corpus import Item, Problem
 from .errors import InputError, PromptslimError
 from .findings import Finding, excerpt, find_issues
@@ -189,7 +189,8 @@ def _calibration(model: str | None):
 def analyse(item: Item, settings: Settings) -> PromptAudit | Problem:
     """Tokens before and after rules mode on every target, findings and projections."""
     try:
-        projected = [_projection(item, i, settings) for i in range(len(settings.targets))]
+        pruned = _pruned(item, settings)
+        projected = [_projection(item, i, settings, pruned) for i in range(len(settings.targets))]
         main = settings.targets[0]
         count = text_counter(main, _backend(main, settings))
         findings = find_issues(item.prompt, count, projected[0][0].tokens, settings.long_tokens, main)
@@ -205,18 +206,27 @@ def _as_text(prompt: Prompt) -> str:
     return "\n\n".join(f"{m.role}: {m.content}" for m in prompt.messages)
 
 
-def _projection(item: Item, index: int, settings: Settings) -> tuple[Projection, str | None]:
+def _projection(item: Item, index: int, settings: Settings,
+                pruned: Prompt | None) -> tuple[Projection, str | None]:
     """The prompt on one target, and compress's note (why it returned the prompt unchanged)."""
     target = settings.targets[index]
     backend = _backend(target, settings)
     result = compress(item.prompt, method="rules", target=target, backend=backend)
     projection = project(target, result.original_tokens, result.compressed_tokens,
                          item.output_tokens or settings.output_tokens, settings.energy[index], settings.volume)
-    if settings.deep_rate is None or index > 0:
-        return projection, result.note
-    pruned = compress(item.prompt, method="prune", rate=settings.deep_rate, target=target, backend=backend,
-                      prune_model=settings.model)
-    return replace(projection, deep_tokens_after=pruned.compressed_tokens), result.note
+    if pruned is not None:
+        deep = prompt_tokens(pruned, target, text_counter(target, backend))
+        projection = replace(projection, deep_tokens_after=min(deep, result.original_tokens))
+    return projection, result.note
+
+
+def _pruned(item: Item, settings: Settings) -> Prompt | None:
+    """With --deep, the prompt pruned once (to the rate in the first target's tokens)."""
+    if settings.deep_rate is None:
+        return None
+    main = settings.targets[0]
+    return compress(item.prompt, method="prune", rate=settings.deep_rate, target=main,
+                    backend=_backend(main, settings), prune_model=settings.model).prompt
 
 
 def _backend(target: str, settings: Settings):

@@ -48,6 +48,14 @@ def text_counter(target: str, backend=None) -> Callable[[str], int]:
     return lambda s: count_text(s, target)
 
 
+def prompt_tokens(prompt: Prompt, target: str, count: Callable[[str], int]) -> int:
+    """A prompt's input tokens on the target: with the chat format's overhead for API models,
+    its texts in the local model's tokens (`count`, from `text_counter`) for `local`."""
+    if target == LOCAL:
+        return sum(count(part) for part in prompt.parts())
+    return count_tokens(prompt, target, mode="chat" if prompt.is_chat else "completion")
+
+
 def compress(
     prompt: "str | Prompt | list[dict]",
     *,
@@ -70,10 +78,9 @@ def compress(
         raise InputError("the prompt is empty: give a prompt to compress")
     clean = original.map_text(lambda s: protect(s, keep_patterns).text if KEEP_MARKER.search(s) else s)  # markers go
     count = text_counter(target, backend)
-    mode = "chat" if clean.is_chat else "completion"
-    before = count_tokens(original, target, mode=mode) if target != LOCAL else sum(count(p) for p in original.parts())
+    before = prompt_tokens(original, target, count)
     result, changes, note = _run(clean, method, rate, target_tokens, count, keep_patterns, backend, prune_model, before)
-    after = count_tokens(result, target, mode=mode) if target != LOCAL else sum(count(p) for p in result.parts())
+    after = prompt_tokens(result, target, count)
     spans = [protect(part, keep_patterns) for part in clean.parts()]
     emptied = any(a.strip() and not b.strip() for a, b in zip(clean.parts(), result.parts()))
     if emptied or after > before or not all(preserved(p, b) for p, b in zip(spans, result.parts())):

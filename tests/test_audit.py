@@ -270,6 +270,16 @@ def test_prompts_are_sorted_by_yearly_saving_and_projected(tmp_path):
     assert report.totals[0].energy_model.source == "token-estimate"
 
 
+@pytest.mark.slow
+def test_deep_prunes_with_the_local_model_and_counts_on_every_target(tmp_path):
+    write(tmp_path, "a.txt", WORDY)
+    report = promptslim.audit([str(tmp_path)], targets=["gpt-4o", "gpt-4"], deep=True, rate=0.5)
+    for projection, totals in zip(report.prompts[0].projections, report.totals):
+        assert projection.deep_tokens_after is not None and projection.deep_tokens_after < projection.tokens_after
+        assert totals.deep_tokens_after == projection.deep_tokens_after
+    assert report.deep_rate == 0.5
+
+
 def test_user_energy_coefficients_are_labelled_user(tmp_path):
     write(tmp_path, "a.txt", "Answer.")
     report = promptslim.audit([str(tmp_path)], energy_per_input_token=1.0, energy_per_output_token=2.0, output_tokens=3)
