@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from .evaluate import Candidate, Evaluation, Evaluator
@@ -79,8 +79,9 @@ def case_order(cases: Sequence[Case], seed: int) -> list[Case]:
 
 def accepts(base: Sequence[float], cand: Sequence[float], accept: Accept) -> Decision:
     decision = noninferiority(base, cand, margin=accept.max_drop, confidence=accept.confidence)
-    if decision.passed and sum(cand) / len(cand) < accept.min_score:
-        return Decision(False, decision.diff, decision.lower, decision.p_value, decision.method)
+    mean = sum(cand) / len(cand)
+    if decision.passed and mean < accept.min_score:
+        return replace(decision, passed=False, reason=f"mean score {mean:.3f} under min_score {accept.min_score:g}")
     return decision
 
 

@@ -32,6 +32,7 @@ class Decision:
     lower: float  # one-sided lower confidence bound on diff
     p_value: float  # for H0: diff <= -margin
     method: str  # "mcnemar-exact" | "tango-score" (0/1 scores, many cases) | "paired-bootstrap"
+    reason: str = ""  # why a variant that passed the test still failed (the min_score floor)
 
 
 def noninferiority(

@@ -94,4 +94,5 @@ def test_min_score_floor_rejects_a_passing_candidate():
 
     base, cand = [1] * 50 + [0] * 50, [1] * 50 + [0] * 50
     assert accepts(base, cand, Accept(max_drop=0.1, confidence=0.9)).passed
-    assert not accepts(base, cand, Accept(max_drop=0.1, confidence=0.9, min_score=0.6)).passed
+    floored = accepts(base, cand, Accept(max_drop=0.1, confidence=0.9, min_score=0.6))
+    assert not floored.passed and floored.reason == "mean score 0.500 under min_score 0.6"

@@ -142,7 +142,7 @@ def decision(variant: dict) -> str:
         return ""
     parts = [f"\u0394 {d['diff']:+.3f}" if d.get("diff") is not None else None,
              f"lower {d['lower']:+.3f}" if d.get("lower") is not None else None,
-             f"p = {sig(d['p_value'], 2)}" if d.get("p_value") is not None else None]
+             f"p = {sig(d['p_value'], 2)}" if d.get("p_value") is not None else None, d.get("reason")]
     return ("passed" if d.get("passed") else "failed") + "".join(f", {p}" for p in parts if p)
 
 
