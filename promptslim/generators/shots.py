@@ -8,6 +8,7 @@ The block holding a template variable is the question slot, never a demonstratio
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
@@ -42,11 +43,12 @@ def _labelled_blocks(text: str) -> list[Demo]:
     if head is None:
         return []
     starts = [m for m in lines if m.group(1) == head]
+    offsets = [m.start() for m in lines]
     demos = []
     for i, opening in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else _block_end(text, opening.start())
         block = text[opening.start() : end]
-        members = [m for m in lines if opening.start() <= m.start() < end]
+        members = lines[bisect_left(offsets, opening.start()) : bisect_left(offsets, end)]  # lines are in order
         if len(members) < 2 or VARIABLE.search(block) or not members[-1].group(2).strip():
             continue  # the question slot, or not a labelled pair
         demos.append(Demo(opening.start(), end, members[-1].group(2).strip().lower()))
