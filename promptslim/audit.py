@@ -26,6 +26,7 @@ from .findings import Finding, excerpt, find_issues
 from .measure.carbon import grams_per_kwh, resolve_region
 from .measure.projection import EnergyModel, Projection, Volume, energy_model, project
 from .prompt import Prompt
+from .serialize import fields_of, to_jsonable
 from .tokens import DEFAULT_TARGET, LOCAL, check_target, encoding_for
 
 SEQUENTIAL_MAX = 200  # inputs up to this many are analysed in this process: no worker start-up
@@ -64,9 +65,9 @@ class PromptAudit:
         return self.projections[0]
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "id": self.id, "name": self.name, **asdict(self.main), "chat": self.chat,
-                "findings": [asdict(f) for f in self.findings], "note": self.note,
-                "targets": [asdict(p) for p in self.projections], "excerpt": self.excerpt}
+        return to_jsonable({"source": self.source, "id": self.id, "name": self.name, **fields_of(self.main),
+                            "chat": self.chat, "findings": self.findings, "note": self.note,
+                            "targets": self.projections, "excerpt": self.excerpt})
 
 
 @dataclass(frozen=True)

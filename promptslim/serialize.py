@@ -6,14 +6,21 @@ import dataclasses
 import json
 import math
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
+from typing import TextIO
+
+
+_PLAIN = (str, int, bool, type(None))
 
 
 def to_jsonable(value):
+    if type(value) in _PLAIN:  # most values: return at once
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if hasattr(value, "to_dict"):
             return to_jsonable(value.to_dict())
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: to_jsonable(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -29,5 +36,29 @@ def to_jsonable(value):
     return value
 
 
+@lru_cache(maxsize=None)
+def _field_names(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def fields_of(value) -> dict:
+    """A dataclass's fields as a dict, not copied (`to_jsonable` converts what they hold)."""
+    return {name: getattr(value, name) for name in _field_names(type(value))}
+
+
 def dumps(value, *, indent: int | None = 2) -> str:
     return json.dumps(to_jsonable(value), indent=indent, ensure_ascii=False)
+
+
+def write_json(value, out: TextIO, *, rows: str) -> None:
+    """`dumps(value)`, written to `out`, except that each entry of the list `value[rows]` is one
+    compact line, last in the document: a list of thousands of records goes through the fast
+    encoder one record at a time instead of the indenting one."""
+    data = to_jsonable(value)
+    entries = data.pop(rows)
+    head = json.dumps(data, indent=2, ensure_ascii=False)
+    out.write(head[:-2] + ",\n" if data else "{\n")
+    out.write(f'  {json.dumps(rows)}: [')
+    for i, entry in enumerate(entries):
+        out.write(("," if i else "") + "\n    " + json.dumps(entry, ensure_ascii=False))
+    out.write("\n  ]\n}\n" if entries else "]\n}\n")

@@ -323,6 +323,18 @@ def test_formats_and_output_file(cli, tmp_path):
     assert (tmp_path / "in" / "a.txt").read_text() == WORDY
 
 
+@pytest.mark.parametrize("files", [0, 3])
+def test_json_output_is_the_report_one_prompt_per_line(cli, tmp_path, files):
+    (tmp_path / "in").mkdir()
+    for i in range(files):
+        write(tmp_path / "in", f"{i}.txt", WORDY + "\u00e9\u4e2d" * i)
+    proc = cli("audit", str(tmp_path / "in"), "--format", "json")
+    assert proc.returncode == 0
+    assert json.loads(proc.out) == json.loads(promptslim.serialize.dumps(promptslim.audit([str(tmp_path / "in")])))
+    lines = proc.out.splitlines()
+    assert sum(line.startswith('    {"source": ') for line in lines) == files
+
+
 def test_html_is_one_file_that_escapes_prompt_text():
     from promptslim.report.audit_html import render
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from promptslim.audit import (DEFAULT_CALLS_PER_DAY, DEFAULT_LONG_TOKENS, DEFAUL
                               audit as run_audit, gate_failures)
 from promptslim.corpus import is_input
 from promptslim.errors import GateFailure, InputError
-from promptslim.serialize import to_jsonable
+from promptslim.serialize import write_json
 from promptslim.tokens import DEFAULT_TARGET
 
 from ..common import RegionOpt, status
@@ -76,11 +75,10 @@ def audit(
 
 
 def write(report: AuditReport, fmt: str, top: int, output: Optional[Path]) -> None:
-    """The report on stdout or in the file; JSON is streamed, never built as one string."""
+    """The report on stdout or in the file; JSON goes out a prompt at a time, never as one string."""
     with _opened(output) as out:
         if fmt == "json":
-            json.dump(to_jsonable(report), out, indent=2, ensure_ascii=False)
-            out.write("\n")
+            write_json(report, out, rows="prompts")
         else:
             out.write(render(report.to_dict(), fmt, top))
 
