@@ -80,7 +80,7 @@ def compress(
     count = text_counter(target, backend)
     before = prompt_tokens(original, target, count)
     result, changes, note = _run(clean, method, rate, target_tokens, count, keep_patterns, backend, prune_model, before)
-    after = prompt_tokens(result, target, count)
+    after = before if result == original else prompt_tokens(result, target, count)
     spans = [protect(part, keep_patterns) for part in clean.parts()]
     emptied = any(a.strip() and not b.strip() for a, b in zip(clean.parts(), result.parts()))
     if emptied or after > before or not all(preserved(p, b) for p, b in zip(spans, result.parts())):

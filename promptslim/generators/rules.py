@@ -43,7 +43,7 @@ class RulesOutput:
 
 def detect_language(text: str) -> str:
     """'zh' when CJK characters make up a large share of the letters, else 'en'."""
-    cjk = len(re.findall(r"[\u4e00-\u9fff\u3400-\u4dbf]", text))
+    cjk = 0 if text.isascii() else len(re.findall(r"[\u4e00-\u9fff\u3400-\u4dbf]", text))
     if not cjk:
         return "en"  # without counting the letters of a long English text
     latin = len(re.findall(r"[A-Za-z]", text))
@@ -93,8 +93,8 @@ class _Scan:
 
     @cached_property
     def has_cjk(self) -> bool:
-        # max() is a fast C loop: most texts have no character that high, and skip the search
-        return max(self.text, default="") >= "\u3400" and _CJK.search(self.text) is not None
+        # isascii() is a fast C check: most texts are ASCII, and skip the search
+        return not self.text.isascii() and _CJK.search(self.text) is not None
 
     def has_any(self, needles: Sequence[str]) -> bool:
         return any(n in self.folded for n in needles)
