@@ -34,6 +34,16 @@ def test_support_triage_loses_filler_and_keeps_structure():
     assert all(line == line.lstrip() or line.startswith("- ") for line in out.splitlines())  # no stray indents
 
 
+@pytest.mark.parametrize("before, after", [
+    ("Could you please review the code below?", "Review the code below?"),
+    ("Hi! Can you summarise this text.", "Summarise this text."),
+    ("Would you kindly not add a preamble.", "Do not add a preamble."),
+    ("Will you list three options.", "List three options."),
+])
+def test_requests_phrased_as_questions_become_instructions(before, after):
+    assert compress(before, method="rules").prompt == after
+
+
 def test_chinese_prompt_loses_politeness_and_keeps_numbers_and_slots():
     out = rules("chinese-summary")
     for gone in ("您好", "非常感谢", "麻烦你", "希望你能", "辛苦了"):

@@ -185,7 +185,7 @@ def _phrase_rule(table: dict[str, str]) -> Rule:
 
 EN_FILLER_STARTS = [
     r"i would (?:really )?like (?:for )?you to", r"i(?:'d| would) (?:really )?appreciate it if you (?:could|would)",
-    r"i want you to", r"i need you to", r"(?:could|can|would|will) you (?:please |kindly )?", r"please(?: kindly)?,?",
+    r"i want you to", r"i need you to", r"(?:could|can|would|will) you(?: please| kindly)?", r"please(?: kindly)?,?",
     r"kindly", r"be so kind as to", r"if possible,", r"if you can,", r"as an ai(?: language model)?,", r"basically,?",
     r"essentially,", r"just",
 ]
