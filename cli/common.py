@@ -18,7 +18,13 @@ BaseUrlOpt = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, 
 TargetOpt = typer.Option(None, "--target", "-t", help="Model whose tokens and prices are reported, e.g. gpt-4o.")
 RegionOpt = typer.Option(None, "--region", help="ISO country code for grid carbon intensity (default: world average).")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout.")
-ModeOpt = typer.Option("completion", "--mode", help="completion (raw text) or chat (the model's chat template).")
+ModeOpt = typer.Option(None, "--mode", help="completion (raw text) or chat (the model's chat template); "
+                       "default: chat for a file of messages, else completion.")
+
+
+def mode_for(mode: Optional[str], prompt) -> str:
+    """The --mode given, else the one the prompt's shape implies."""
+    return mode or ("chat" if prompt.is_chat else "completion")
 
 
 def parse_vars(pairs: Optional[list[str]]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from typing import BinaryIO, Iterator, Sequence
 import yaml
 
 from .errors import InputError
-from .prompt import Prompt, drop_final_newline
+from .prompt import Prompt, prompt_from_value
 
 TEXT_SUFFIXES = (".txt", ".md", ".prompt")
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -222,15 +222,10 @@ def _from_spec(path: str, max_bytes: int) -> Item | Problem:
 def _prompt_value(value, where: str, key: str | None = None) -> Prompt | Problem:
     """A prompt from a text or a list of chat messages."""
     label = f"{key}: " if key else ""
-    if isinstance(value, list) and value:
-        try:
-            prompt = Prompt.of(value)
-        except InputError as exc:
-            return Problem(where, f"{label}{exc}")
-    elif isinstance(value, str):
-        prompt = Prompt(text=drop_final_newline(value))
-    else:
-        return Problem(where, f"{label}not a text or a list of {{role, content}} messages")
+    try:
+        prompt = prompt_from_value(value)
+    except InputError as exc:
+        return Problem(where, f"{label}{exc}")
     if not any(part.strip() for part in prompt.parts()):
         return Problem(where, f"{label}empty prompt: skipped", failure=False)
     return prompt

@@ -134,6 +134,49 @@ def read_text(source: str | Path, *, stdin=None) -> str:
     return drop_final_newline(text)
 
 
+STRUCTURED_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def load_prompt(source: str | Path, *, stdin=None) -> Prompt:
+    """A prompt file: plain text, or a .json/.yaml/.yml file holding a list of chat messages or
+    a spec with a `messages` or `prompt` key (any other JSON or YAML is a text prompt)."""
+    text = read_text(source, stdin=stdin)
+    name = str(source).lower()
+    value = _structured(text, name.endswith(".json")) if name.endswith(STRUCTURED_SUFFIXES) else None
+    if value is None:
+        return Prompt(text=text)
+    try:
+        return prompt_from_value(value)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+
+
+def _structured(text: str, is_json: bool):
+    """The messages or prompt a JSON or YAML prompt file holds; None when it is not one."""
+    import json
+
+    import yaml
+
+    try:
+        data = json.loads(text) if is_json else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError):
+        return None
+    if isinstance(data, dict):
+        return data.get("messages", data.get("prompt"))
+    if isinstance(data, list) and data and all(isinstance(m, dict) and "role" in m for m in data):
+        return data
+    return None
+
+
+def prompt_from_value(value) -> Prompt:
+    """A prompt from a text or a list of {role, content} messages, as specs and records hold them."""
+    if isinstance(value, list) and value:
+        return Prompt.of(value)
+    if isinstance(value, str):
+        return Prompt(text=drop_final_newline(value))
+    raise InputError("not a text or a list of {role, content} messages")
+
+
 def drop_final_newline(text: str) -> str:
     """Editors (and YAML block scalars) end text with a newline; a completion prompt must end
     where its author stopped typing."""

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+import promptslim
+
 from conftest import PROMPTS
 
 pytestmark = pytest.mark.slow
@@ -39,6 +41,25 @@ def test_count_agrees_with_model_and_tiktoken(cli, local_backend):
     assert counts["gpt-4o"] == len(tiktoken.encoding_for_model("gpt-4o").encode(text))
     assert counts["gpt-4"] == len(tiktoken.encoding_for_model("gpt-4").encode(text))
     assert counts["local"] == len(local_backend.tokenize(text))
+
+
+def test_a_file_of_chat_messages_runs_counts_and_compresses_as_chat(cli, tmp_path, local_backend):
+    messages = [{"role": "system", "content": "You are a very helpful assistant. Please answer in one word."},
+                {"role": "user", "content": "Hi! Could you please name the capital of {{country}}?"}]
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps(messages), encoding="utf-8")
+    ran = cli("run", str(path), "--var", "country=France", "--max-tokens", "4", "--json")
+    assert ran.returncode == 0, ran.err
+    rendered = promptslim.Prompt.of(messages).render({"country": "France"})
+    assert json.loads(ran.out)["prompt_tokens"] == local_backend.count_tokens(rendered, "chat")  # the chat template
+    counted = json.loads(cli("count", str(path), "-t", "gpt-4o", "--json").out)["tokens"]["gpt-4o"]
+    assert counted == promptslim.count_tokens(messages, "gpt-4o", mode="chat")
+    compressed = cli("compress", str(path), "--method", "rules")
+    assert compressed.returncode == 0, compressed.err
+    assert json.loads(compressed.out) == [
+        {"role": "system", "content": "You are a helpful assistant. Answer in one word."},
+        {"role": "user", "content": "Name the capital of {{country}}?"}]
+    assert cli("count", str(path), "--mode", "completion").returncode == 2
 
 
 def closed_port() -> int:

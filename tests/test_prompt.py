@@ -1,7 +1,9 @@
+import json
+
 import pytest
 
 from promptslim.errors import InputError
-from promptslim.prompt import Prompt, read_text
+from promptslim.prompt import Prompt, load_prompt, read_text
 
 
 def test_render_fills_variables_by_plain_substitution():
@@ -45,3 +47,33 @@ def test_read_text_missing_and_directory(tmp_path):
         read_text(tmp_path / "missing.txt")
     with pytest.raises(InputError, match="directory"):
         read_text(tmp_path)
+
+
+CHAT = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "{{q}}"}]
+
+
+@pytest.mark.parametrize("name, content", [
+    ("chat.json", json.dumps(CHAT)),
+    ("spec.yaml", "name: x\nmessages:\n  - {role: system, content: Be brief.}\n  - {role: user, content: '{{q}}'}\n"),
+    ("spec.json", json.dumps({"name": "x", "messages": CHAT})),
+])
+def test_prompt_files_hold_chat_messages(tmp_path, name, content):
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    assert load_prompt(tmp_path / name) == Prompt.of(CHAT)
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("p.txt", '[{"role": "user", "content": "hi"}]\n', '[{"role": "user", "content": "hi"}]'),
+    ("spec.yml", "prompt: |\n  Say {{x}}.\n", "Say {{x}}."),
+    ("other.json", '{"schema": {"type": "object"}}\n', '{"schema": {"type": "object"}}'),
+    ("prose.yaml", "Summarise this: {{text}}\n", "Summarise this: {{text}}"),
+])
+def test_other_prompt_files_are_text(tmp_path, name, content, expected):
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    assert load_prompt(tmp_path / name) == Prompt(text=expected)
+
+
+def test_a_broken_message_names_the_file(tmp_path):
+    (tmp_path / "chat.json").write_text(json.dumps([{"role": "user"}]), encoding="utf-8")
+    with pytest.raises(InputError, match="chat.json: "):
+        load_prompt(tmp_path / "chat.json")

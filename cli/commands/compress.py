@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Optional
 
 import typer
 
 from promptslim.compress import METHODS, check_rate, compress as compress_prompt
-from promptslim.prompt import read_text
+from promptslim.prompt import load_prompt
 from promptslim.tokens import DEFAULT_TARGET
 
 from ..common import JsonOpt, ModelOpt, print_json, status
@@ -19,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 
 def compress(
-    file: str = typer.Argument(..., help="Prompt file, or - for stdin."),
+    file: str = typer.Argument(..., help="Prompt file (text, or .json/.yaml chat messages), or - for stdin."),
     method: str = typer.Option("auto", "--method", help=f"One of {', '.join(METHODS)}; auto = rules, then prune when --rate is given."),
     rate: Optional[float] = typer.Option(None, "--rate", help="Fraction of tokens to keep, in (0, 1] (prune)."),
     target_tokens: Optional[int] = typer.Option(None, "--target-tokens", min=1, help="Tokens to keep instead of --rate (prune)."),
@@ -34,22 +35,22 @@ def compress(
         check_rate(rate)
     except Exception as exc:
         raise typer.BadParameter(str(exc), param_hint="--rate") from None
-    text = read_text(file)
+    prompt = load_prompt(file).to_json()  # text, or a list of chat messages
     backend = None
     if method == "rewrite" or (target == "local"):
         from ..common import backend_from
 
         backend = backend_from(model, None)
     result = compress_prompt(
-        text, method=method, rate=rate, target_tokens=target_tokens, target=target, keep=keep,
+        prompt, method=method, rate=rate, target_tokens=target_tokens, target=target, keep=keep,
         backend=backend, prune_model=model,
     )
     if json_out:
         print_json(result)
     elif diff:
-        write_diff(text, result.prompt)
+        write_diff(_as_text(prompt), _as_text(result.prompt))
     else:
-        sys.stdout.write(result.prompt + "\n")
+        sys.stdout.write(_as_text(result.prompt) + "\n")
     saved = result.original_tokens - result.compressed_tokens
     status(
         f"[dim]{result.method}: {result.original_tokens} -> {result.compressed_tokens} {target} tokens "
@@ -57,6 +58,11 @@ def compress(
     )
     if result.note:
         status(f"[yellow]note:[/yellow] {result.note}")
+
+
+def _as_text(prompt: "str | list[dict]") -> str:
+    """A text prompt as it is; chat messages as the JSON list they were read from."""
+    return prompt if isinstance(prompt, str) else json.dumps(prompt, indent=2, ensure_ascii=False)
 
 
 def write_diff(before: str, after: str) -> None:

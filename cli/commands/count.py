@@ -7,10 +7,10 @@ from typing import Optional
 
 import typer
 
-from promptslim.prompt import Prompt, read_text
+from promptslim.prompt import load_prompt
 from promptslim.tokens import DEFAULT_TARGET, LOCAL, check_target, count_tokens
 
-from ..common import JsonOpt, ModeOpt, ModelOpt, print_json
+from ..common import JsonOpt, ModeOpt, ModelOpt, mode_for, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -18,9 +18,9 @@ def register(app: typer.Typer) -> None:
 
 
 def count(
-    file: str = typer.Argument(..., help="Prompt file, or - for stdin."),
+    file: str = typer.Argument(..., help="Prompt file (text, or .json/.yaml chat messages), or - for stdin."),
     target: Optional[list[str]] = typer.Option(None, "--target", "-t", help=f"Target model (repeatable); default {DEFAULT_TARGET} and {LOCAL}."),
-    mode: str = ModeOpt,
+    mode: Optional[str] = ModeOpt,
     model: Optional[str] = ModelOpt,
     json_out: bool = JsonOpt,
 ) -> None:
@@ -28,9 +28,10 @@ def count(
     from promptslim.runtime.base import CallOptions
     from promptslim.runtime.llama import LlamaBackend
 
+    prompt = load_prompt(file)
+    mode = mode_for(mode, prompt)
     CallOptions(mode=mode)  # validates the mode
     targets = [check_target(t) for t in (target or [DEFAULT_TARGET, LOCAL])]
-    prompt = Prompt(text=read_text(file))
     local = LlamaBackend(model) if LOCAL in targets else None
     counts = {t: count_tokens(prompt, t, mode=mode, backend=local) for t in targets}
     if json_out:

@@ -8,10 +8,11 @@ from typing import Optional
 
 import typer
 
-from promptslim.prompt import read_text
+from promptslim.prompt import load_prompt
 from promptslim.run import run as run_prompt
 
-from ..common import BaseUrlOpt, JsonOpt, ModelOpt, ModeOpt, RegionOpt, TargetOpt, backend_from, parse_vars, print_json, status
+from ..common import (BaseUrlOpt, JsonOpt, ModelOpt, ModeOpt, RegionOpt, TargetOpt, backend_from, mode_for, parse_vars,
+                      print_json, status)
 
 
 def register(app: typer.Typer) -> None:
@@ -19,9 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    file: str = typer.Argument(..., help="Prompt file, or - for stdin."),
+    file: str = typer.Argument(..., help="Prompt file (text, or .json/.yaml chat messages), or - for stdin."),
     var: Optional[list[str]] = typer.Option(None, "--var", "-v", help="Template variable NAME=VALUE (repeatable)."),
-    mode: str = ModeOpt,
+    mode: Optional[str] = ModeOpt,
     max_tokens: int = typer.Option(256, "--max-tokens", min=1, help="Cap on output tokens."),
     stop: Optional[list[str]] = typer.Option(None, "--stop", help="Stop sequence (repeatable); \\n means newline."),
     model: Optional[str] = ModelOpt,
@@ -32,7 +33,7 @@ def run(
     json_out: bool = JsonOpt,
 ) -> None:
     """Run a prompt once: the output on stdout, the measurement on stderr."""
-    text = read_text(file)
+    prompt = load_prompt(file)
     backend = backend_from(model, base_url)
     stops = tuple(s.encode().decode("unicode_escape") for s in stop or ())
     tracker = contextlib.nullcontext()
@@ -42,7 +43,7 @@ def run(
         tracker = EmissionsCsv(emissions_csv, region)
     with tracker:
         result = run_prompt(
-            text, variables=parse_vars(var), mode=mode, max_tokens=max_tokens, stop=stops,
+            prompt, variables=parse_vars(var), mode=mode_for(mode, prompt), max_tokens=max_tokens, stop=stops,
             backend=backend, target=target, region=region,
         )
     if json_out:
