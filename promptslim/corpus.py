@@ -20,7 +20,7 @@ from typing import BinaryIO, Iterator, Sequence
 import yaml
 
 from .errors import InputError
-from .prompt import Prompt, prompt_from_value
+from .prompt import Prompt, is_messages, prompt_from_value
 
 TEXT_SUFFIXES = (".txt", ".md", ".prompt")
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -199,7 +199,8 @@ def _is_binary(path: str) -> bool:
 
 
 def _from_spec(path: str, max_bytes: int) -> Item | Problem:
-    """A promptslim spec's prompt, with its max_tokens as the answer length; other YAML/JSON is skipped."""
+    """A promptslim spec's prompt, with its max_tokens as the answer length, or a file of chat
+    messages; other YAML/JSON is skipped."""
     text = _read_small(path, max_bytes)
     if isinstance(text, Problem):
         return text
@@ -208,6 +209,8 @@ def _from_spec(path: str, max_bytes: int) -> Item | Problem:
         spec = json.loads(text) if is_json else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         return Problem(path, f"not valid {'JSON' if is_json else 'YAML'} ({str(exc).splitlines()[0]}): fix the syntax")
+    if is_messages(spec):  # a file of chat messages alone
+        spec = {"messages": spec}
     if not isinstance(spec, dict) or ("prompt" not in spec and "messages" not in spec):
         return Problem(path, "not a promptslim spec (no prompt or messages key): skipped", failure=False)
     key = "messages" if "messages" in spec else "prompt"

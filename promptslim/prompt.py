@@ -163,9 +163,12 @@ def _structured(text: str, is_json: bool):
         return None
     if isinstance(data, dict):
         return data.get("messages", data.get("prompt"))
-    if isinstance(data, list) and data and all(isinstance(m, dict) and "role" in m for m in data):
-        return data
-    return None
+    return data if is_messages(data) else None
+
+
+def is_messages(value) -> bool:
+    """Does a parsed JSON or YAML value look like a list of chat messages?"""
+    return isinstance(value, list) and bool(value) and all(isinstance(m, dict) and "role" in m for m in value)
 
 
 def prompt_from_value(value) -> Prompt:

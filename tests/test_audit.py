@@ -53,6 +53,7 @@ def corpus(tmp_path: Path) -> Path:
                                                       {"role": "user", "content": "{{question}}"}]}))
     write(root, "config.yaml", "retries: 3\n")
     write(root, "list.json", "[1, 2, 3]")
+    write(root, "turns.json", json.dumps([{"role": "user", "content": "Please kindly say hi."}]))
     write(root, "script.py", "print('not a prompt')\n")
     write(root, ".git/info/exclude.txt", "Please ignore me: a hidden folder is not entered.")
     write(root, "rows.jsonl", '{"prompt": "Please answer very briefly: {{q}}"}\n\n{"prompt": "Just say yes."}\n')
@@ -66,15 +67,15 @@ def corpus(tmp_path: Path) -> Path:
 def test_a_folder_is_read_recursively_with_every_kind_of_file(corpus):
     report = promptslim.audit([str(corpus)])
     ids = {Path(i).name for i in by_id(report)}
-    assert ids == {"a.txt", "b.md", "c.prompt", "spec.yaml", "chat.json", "rows.jsonl:1", "rows.jsonl:3",
-                   "sheet.csv:2", "sheet.csv:3"}
+    assert ids == {"a.txt", "b.md", "c.prompt", "spec.yaml", "chat.json", "turns.json", "rows.jsonl:1",
+                   "rows.jsonl:3", "sheet.csv:2", "sheet.csv:3"}
     assert not report.failures
     skipped = {Path(p.source).name: p.message for p in report.notes}
     assert set(skipped) == {"config.yaml", "list.json"} and "not a promptslim spec" in skipped["config.yaml"]
     spec = by_id(report)[str(corpus / "spec.yaml")]
     assert spec.main.output_tokens == 7  # a spec's max_tokens is the assumed answer length
     assert by_id(report)[str(corpus / "a.txt")].main.output_tokens == 200
-    assert by_id(report)[str(corpus / "chat.json")].chat
+    assert by_id(report)[str(corpus / "chat.json")].chat and by_id(report)[str(corpus / "turns.json")].chat
     assert by_id(report)[str(corpus / "sheet.csv") + ":3"].excerpt.startswith("Line one\nline two")
 
 
