@@ -16,10 +16,11 @@ from .evaluate import Candidate, Evaluation, Evaluator
 from .generate import variants
 from .generators.base import Variant
 from .measure.energy import Stopwatch, local_meter
+from .measure.energy_fit import Fit
 from .measure.price import price_for
 from .prompt import Prompt
 from .runtime import Backend, open_backend
-from .search import DECODE_TO_PREFILL, Race, SearchResult, Track, pareto_front, weighted_tokens
+from .search import DECODE_TO_PREFILL, Race, SearchResult, Track, fit_calls, pareto_front, weighted_tokens
 from .spec import OBJECTIVES, Spec, load_spec
 from .stats import mean_ci
 from .tokens import LOCAL, count_text, count_tokens
@@ -48,13 +49,14 @@ class VariantResult:
     score_ci: tuple[float, float] | None
     prompt_tokens: float | None
     completion_tokens: float | None
-    energy_j: float | None
+    energy_j: float | None  # the mean of its measured calls
     energy_method: str
     co2_g: float | None
     cost_usd: float | None
     calls: int
     status: str
     decision: dict | None
+    energy_fit_j: float | None = None  # the run's energy fit at its mean tokens (see Savings.energy_basis)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class Savings:
     cost_pct: float | None
     co2_pct: float | None
     breakeven_calls: float | None  # optimisation energy / energy saved per call
+    energy_basis: str = "measured"  # "fit" when energy and CO2 compare the run's fit, not the means
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class OptimizeResult:
     cases: tuple[dict, ...]
     best_prompt: Prompt
     best_max_tokens: int
+    energy_fit: Fit | None = None  # J = a*prompt + b*output + c over the run's calls
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -210,7 +214,7 @@ def _prune_llm(backend):
         return None
 
 
-def _variant_result(track: Track, objective: str, confidence: float) -> VariantResult:
+def _variant_result(track: Track, objective: str, confidence: float, energy: Fit | None) -> VariantResult:
     scores = track.scores()
     return VariantResult(
         id=track.candidate.id,
@@ -228,6 +232,7 @@ def _variant_result(track: Track, objective: str, confidence: float) -> VariantR
         calls=len(track.evaluations),
         status=track.status,
         decision=asdict(track.decision) if track.decision else None,
+        energy_fit_j=track.cost("energy", fit=energy) if energy and track.evaluations else None,
     )
 
 
@@ -239,20 +244,25 @@ def _pct(before: float | None, after: float | None) -> float | None:
 
 def _result(spec: Spec, objective: str, backend, search: SearchResult, spend: Spend) -> OptimizeResult:
     confidence = spec.accept.confidence
-    base = _variant_result(search.baseline, objective, confidence)
-    best = _variant_result(search.winner, objective, confidence) if search.winner is not search.baseline else base
-    everything = [base] + [_variant_result(t, objective, confidence) for t in search.tracks]
+    tracks = [search.baseline, *search.tracks]
+    energy = fit_calls([e for t in tracks for e in t.evaluations], "energy_j")
+    base = _variant_result(search.baseline, objective, confidence, energy)
+    best = _variant_result(search.winner, objective, confidence, energy) if search.winner is not search.baseline else base
+    everything = [base] + [_variant_result(t, objective, confidence, energy) for t in search.tracks]
     complete = [search.baseline] + [t for t in search.tracks if len(t.evaluations) == len(search.case_order)]
-    frontier_ids = {t.candidate.id for t in pareto_front(complete, objective)}
+    frontier_ids = {t.candidate.id for t in pareto_front(complete, objective, search.fit)}
     accepted = search.winner is not search.baseline
-    saved_j = (base.energy_j or 0) - (best.energy_j or 0)
+    # energy and CO2 (proportional to it) compare the fit when there is one: the means carry drift
+    before_j, after_j = (base.energy_fit_j, best.energy_fit_j) if energy else (base.energy_j, best.energy_j)
+    saved_j = (before_j or 0) - (after_j or 0)
     savings = Savings(
         prompt_tokens_pct=_pct(base.prompt_tokens, best.prompt_tokens),
         completion_tokens_pct=_pct(base.completion_tokens, best.completion_tokens),
-        energy_pct=_pct(base.energy_j, best.energy_j),
+        energy_pct=_pct(before_j, after_j),
         cost_pct=_pct(base.cost_usd, best.cost_usd),
-        co2_pct=_pct(base.co2_g, best.co2_g),
+        co2_pct=_pct(before_j, after_j) if energy else _pct(base.co2_g, best.co2_g),
         breakeven_calls=(spend.evaluation_energy_j + spend.generation_energy_j) / saved_j if accepted and saved_j > 0 else None,
+        energy_basis="fit" if energy else "measured",
     )
     return OptimizeResult(
         name=spec.name, objective=objective, target=spec.target, model=backend.name, region=spec.region,
@@ -262,6 +272,7 @@ def _result(spec: Spec, objective: str, backend, search: SearchResult, spend: Sp
         baseline=base, best=best, frontier=tuple(v for v in everything if v.id in frontier_ids),
         variants=tuple(everything), spend=spend, savings=savings, cases=_examples(search),
         best_prompt=search.winner.candidate.prompt, best_max_tokens=search.winner.candidate.max_tokens,
+        energy_fit=energy,
     )
 
 

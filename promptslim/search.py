@@ -16,11 +16,14 @@ from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from .evaluate import Candidate, Evaluation, Evaluator
+from .measure.energy_fit import Fit, fit
 from .spec import Accept, Case
 from .stats import Decision, noninferiority, optimistic_completion
 
 ROUND_CASES = 10
 DECODE_TO_PREFILL = 20.0  # output tokens cost this many input tokens, for ordering only
+FIT_MIN_CALLS = 30  # calls before a run's energy fit replaces per-variant means
+FITTED = {"energy": "energy_j", "co2": "co2_g"}  # objectives compared through the run's fit
 
 
 @dataclass
@@ -38,9 +41,12 @@ class Track:
     def mean(self, attribute: str) -> float | None:
         return mean_of(self.evaluations, attribute)
 
-    def cost(self, objective: str, cases: int | None = None) -> float:
-        """Mean cost per call under the objective (over the first `cases` cases if given)."""
+    def cost(self, objective: str, cases: int | None = None, fit: Fit | None = None) -> float:
+        """Cost per call under the objective (over the first `cases` cases if given): the mean of
+        its calls, or for energy and CO2 the run's fit at its mean tokens when there is one."""
         evaluations = self.evaluations[:cases] if cases is not None else self.evaluations
+        if fit is not None and objective in FITTED and evaluations:
+            return fit.joules(mean_of(evaluations, "prompt_tokens"), mean_of(evaluations, "completion_tokens"))
         return mean_cost(evaluations, objective)
 
     def energy_method(self) -> str:
@@ -53,6 +59,20 @@ def mean_of(evaluations: Sequence[Evaluation], attribute: str) -> float | None:
     if not values or any(v is None for v in values):
         return None
     return sum(values) / len(values)
+
+
+def fit_calls(evaluations: Sequence[Evaluation], attribute: str = "energy_j") -> Fit | None:
+    """A run's calls fitted as `attribute` = a*prompt + b*output + c (see measure.energy_fit);
+    None while there are too few calls. Failed calls, and calls measured another way than
+    most (cached from another machine, say), are left out."""
+    measured = [e for e in evaluations if e.error is None and getattr(e, attribute) is not None]
+    methods = Counter(e.energy_method for e in measured)
+    if len(measured) < FIT_MIN_CALLS or not methods:
+        return None
+    main = methods.most_common(1)[0][0]
+    measured = [e for e in measured if e.energy_method == main]
+    return fit([e.prompt_tokens for e in measured], [e.completion_tokens for e in measured],
+               [getattr(e, attribute) for e in measured])
 
 
 def mean_cost(evaluations: Sequence[Evaluation], objective: str) -> float:
@@ -69,6 +89,7 @@ class SearchResult:
     winner: Track  # the baseline when nothing passed
     budget_exhausted: bool
     case_order: list[Case]
+    fit: Fit | None = None  # the objective's fit over the run's calls (energy and CO2)
 
 
 def case_order(cases: Sequence[Case], seed: int) -> list[Case]:
@@ -95,6 +116,8 @@ class Race:
         self.evaluator, self.accept, self.objective = evaluator, accept, objective
         self.budget = budget_calls
         self.exhausted = False
+        self.tracks: list[Track] = []  # the baseline's and every candidate's, for the fit
+        self._fitted: tuple[int, Fit | None] = (-1, None)
 
     def _room(self) -> int | None:
         if self.budget is None:
@@ -118,29 +141,45 @@ class Race:
         self.evaluator.references = {e.case_id: e.text for e in base.evaluations}
         if len(base.evaluations) < len(order):
             return SearchResult(base, [Track(c) for c in candidates], base, True, order)
+        self.tracks = [base]
         estimates = self._estimates(base, baseline, candidates, prompt_tokens, output_weight)
         tracks = [Track(c) for c in sorted(candidates, key=lambda c: estimates[c.id])]
+        self.tracks += tracks
         base_scores = base.scores()
         best: Track | None = None
         for track in tracks:
             if self.exhausted:
                 break
-            if not exhaustive and best is not None and estimates[track.candidate.id] >= best.cost(self.objective):
+            if not exhaustive and best is not None and estimates[track.candidate.id] >= self.cost(best):
                 continue  # cannot be cheaper than the candidate that already passed
             self._race(track, order, base_scores, best, exhaustive)
-            if track.status == "passed" and (best is None or track.cost(self.objective) < best.cost(self.objective)):
+            if track.status == "passed" and (best is None or self.cost(track) < self.cost(best)):
                 best = track
-        winner = best if best is not None and best.cost(self.objective) < base.cost(self.objective) else base
+        # the cheapest under the final fit, which has seen every call
+        best = min((t for t in tracks if t.status == "passed"), key=self.cost, default=None)
+        winner = best if best is not None and self.cost(best) < self.cost(base) else base
         if winner is not base:
             winner.status = "winner"
-        return SearchResult(base, tracks, winner, self.exhausted, order)
+        return SearchResult(base, tracks, winner, self.exhausted, order, self.fit())
+
+    def fit(self) -> Fit | None:
+        """The objective fitted over every call so far (energy and CO2 only), refitted as calls come in."""
+        if self.objective not in FITTED:
+            return None
+        calls = sum(len(t.evaluations) for t in self.tracks)
+        if self._fitted[0] != calls:
+            self._fitted = (calls, fit_calls([e for t in self.tracks for e in t.evaluations], FITTED[self.objective]))
+        return self._fitted[1]
+
+    def cost(self, track: Track, cases: int | None = None) -> float:
+        return track.cost(self.objective, cases, self.fit())
 
     def _estimates(self, base: Track, baseline: Candidate, candidates, prompt_tokens, output_weight) -> dict[str, float]:
         """Estimated cost per call in the objective's units, scaled by the measured baseline."""
         output = base.mean("completion_tokens") or 0.0
         proxy = {c.id: weighted_tokens(prompt_tokens[c.id], min(c.max_tokens, output), output_weight) for c in candidates}
         base_proxy = weighted_tokens(prompt_tokens[baseline.id], output, output_weight)
-        scale = base.cost(self.objective) / base_proxy if base_proxy else 1.0
+        scale = self.cost(base) / base_proxy if base_proxy else 1.0
         return {cid: value * scale for cid, value in proxy.items()}
 
     def _race(self, track: Track, order: list[Case], base_scores: list[float], best: Track | None, exhaustive: bool) -> None:
@@ -152,7 +191,7 @@ class Race:
             if exhaustive:
                 continue
             done = len(track.evaluations)
-            if best is not None and track.cost(self.objective) > best.cost(self.objective, done):  # paired cases
+            if best is not None and self.cost(track) > self.cost(best, done):  # paired cases
                 track.status = "dominated"
                 return
             hopeful = optimistic_completion(base_scores, track.scores())
@@ -164,9 +203,9 @@ class Race:
         track.status = "passed" if track.decision.passed else "failed"
 
 
-def pareto_front(tracks: Sequence[Track], objective: str) -> list[Track]:
+def pareto_front(tracks: Sequence[Track], objective: str, fit: Fit | None = None) -> list[Track]:
     """Fully evaluated tracks that no other beats on both cost (lower) and score (higher)."""
-    points = [(t.cost(objective), -(t.mean("score") or 0.0), t) for t in tracks]
+    points = [(t.cost(objective, fit=fit), -(t.mean("score") or 0.0), t) for t in tracks]
     points.sort(key=lambda p: (p[0], p[1]))
     front, best_score = [], float("inf")
     for cost, neg_score, track in points:

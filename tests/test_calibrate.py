@@ -48,3 +48,18 @@ def test_calibrate_stores_a_fit_that_audit_uses_for_the_local_target(cli, tmp_pa
     model = report["targets"][0]["energy_model"]
     assert model["source"] == "calibration" and model["j_per_output_token"] == fitted["j_per_output_token"]
     assert report["prompts"][0]["energy_model"] == "calibration" and report["prompts"][0]["target"] == "local"
+
+
+def test_the_fit_keeps_every_coefficient_non_negative():
+    # joules that fall with output length: least squares would give output tokens negative energy
+    noisy = [cal.Point(p, o, 0.01 * p + 1.0 - 0.001 * o, 0.1) for p in (32, 128, 512) for o in (8, 32, 64)]
+    fit = cal.fit(noisy)
+    assert fit.j_per_output_token == 0.0 and fit.j_per_input_token > 0 and fit.j_per_call > 0
+
+
+def test_a_run_fit_with_one_output_length_still_ranks_prompts_by_length():
+    from promptslim.measure.energy_fit import fit
+
+    run = fit([100, 200, 300, 400], [1, 1, 1, 1], [2.1, 3.9, 6.2, 7.8])
+    assert run.joules(150, 1) < run.joules(250, 1)
+    assert run.joules(100, 1) + run.joules(400, 1) == pytest.approx(run.joules(250, 1) * 2)

@@ -35,6 +35,11 @@ def test_optimize_writes_all_four_outputs_and_reuses_the_cache(cli, tmp_path, ca
             "energy_method", "co2_g", "cost_usd", "calls"} <= shape
     assert all(set(v) == shape for v in [report["best"], *report["frontier"], *report["variants"]])
     assert report["baseline"]["calls"] == 12 and report["spend"]["model_calls"] > 0
+    fit, base = report["energy_fit"], report["baseline"]
+    assert report["savings"]["energy_basis"] == "fit" and fit["calls"] >= 30  # the baseline and the candidates' calls
+    assert base["energy_fit_j"] == pytest.approx(fit["j_per_input_token"] * base["prompt_tokens"]
+                                                 + fit["j_per_output_token"] * base["completion_tokens"] + fit["j_per_call"])
+    assert "fit over the run's" in (out / "report.md").read_text()
     files = sorted(p.name for p in out.iterdir())
     assert files == ["report.html", "report.json", "report.md", "tiny-sentiment.optimized.yaml"]
     from promptslim.spec import load_spec

@@ -4,6 +4,7 @@ The backend is a real `Backend`: it answers from the prompt by fixed rules, so t
 logic can be checked exactly and fast; the end-to-end tests use the real model.
 """
 
+import dataclasses
 import random
 
 import pytest
@@ -96,3 +97,29 @@ def test_min_score_floor_rejects_a_passing_candidate():
     assert accepts(base, cand, Accept(max_drop=0.1, confidence=0.9)).passed
     floored = accepts(base, cand, Accept(max_drop=0.1, confidence=0.9, min_score=0.6))
     assert not floored.passed and floored.reason == "mean score 0.500 under min_score 0.6"
+
+
+class DriftingModel(RuleModel):
+    """The same answers, but its energy readings halve after `step` calls, as when other work on
+    the machine stops: variants measured later look cheaper than they are."""
+
+    def __init__(self, step: int):
+        self.calls, self.step = 0, step
+
+    def complete(self, prompt: Prompt, options: CallOptions) -> Completion:
+        done = super().complete(prompt, options)
+        self.calls += 1
+        return done if self.calls <= self.step else dataclasses.replace(done, energy_j=done.energy_j / 2)
+
+
+def test_energy_compares_variants_through_the_runs_fit_not_drifting_means():
+    s = spec()
+    baseline = Candidate("baseline", Variant(s.prompt, "baseline"), 8)
+    tokens = {c.id: len(c.prompt.text) / 4 for c in [baseline, *candidates()]}
+    evaluator = Evaluator(s, DriftingModel(step=600), cache=None)  # v4 runs before the step, v5 after
+    result = Race(evaluator, s.accept, "energy").run(
+        baseline, candidates(), s.cases, prompt_tokens=tokens, output_weight=1.0, seed=0, exhaustive=True)
+    by_id = {t.candidate.id: t for t in result.tracks}
+    assert by_id["v5"].mean("energy_j") < by_id["v4"].mean("energy_j")  # what the means alone would pick
+    assert result.fit is not None and result.fit.calls == 1000
+    assert result.winner.candidate.id == "v4"  # fewer tokens: cheaper on the same machine

@@ -59,10 +59,16 @@ def summary(result) -> str:
     def pct(value):
         return "n/a" if value is None else f"{value:.1f}%"
 
+    fitted = save.energy_basis == "fit"
+
+    def joules(variant) -> float:
+        return variant.energy_fit_j if fitted else variant.energy_j
+
+    how = f"{base.energy_method}, fit over {result.energy_fit.calls} calls" if fitted else base.energy_method
     lines = [
         f"{result.name}: {result.note}",
-        f"  baseline  score {base.score:.3f} {_ci(base.score_ci)}  {base.prompt_tokens:.0f}+{base.completion_tokens:.1f} tokens  {base.energy_j:.3f} J/call ({base.energy_method})",
-        f"  best {best.id:<5} score {best.score:.3f} {_ci(best.score_ci)}  {best.prompt_tokens:.0f}+{best.completion_tokens:.1f} tokens  {best.energy_j:.3f} J/call",
+        f"  baseline  score {base.score:.3f} {_ci(base.score_ci)}  {base.prompt_tokens:.0f}+{base.completion_tokens:.1f} tokens  {joules(base):.3f} J/call ({how})",
+        f"  best {best.id:<5} score {best.score:.3f} {_ci(best.score_ci)}  {best.prompt_tokens:.0f}+{best.completion_tokens:.1f} tokens  {joules(best):.3f} J/call",
         f"  saved: prompt tokens {pct(save.prompt_tokens_pct)}, output tokens {pct(save.completion_tokens_pct)}, "
         f"energy {pct(save.energy_pct)}, cost {pct(save.cost_pct)}, CO2 {pct(save.co2_pct)}",
         f"  spend: {result.spend.model_calls} model calls ({result.spend.cached_calls} cached) of {result.spend.exhaustive_calls} exhaustive, "

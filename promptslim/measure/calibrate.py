@@ -21,6 +21,8 @@ from typing import Callable, Sequence
 from ..cache import default_cache_dir
 from ..errors import InputError
 from ..prompt import Prompt
+from . import energy_fit
+from .energy_fit import Fit
 from .hardware import cpu_model
 
 DEFAULT_PROMPT_TOKENS = (32, 128, 256, 512, 1024)
@@ -37,14 +39,6 @@ class Point:
     output_tokens: int
     energy_j: float
     wall_s: float
-
-
-@dataclass(frozen=True)
-class Fit:
-    j_per_input_token: float
-    j_per_output_token: float
-    j_per_call: float
-    r2: float
 
 
 @dataclass(frozen=True)
@@ -70,17 +64,11 @@ def machine_id() -> str:
 
 
 def fit(points: Sequence[Point]) -> Fit:
-    """Least squares of J on (prompt tokens, output tokens, 1)."""
-    import numpy as np
-
-    x = np.array([[p.prompt_tokens, p.output_tokens, 1.0] for p in points], dtype=float)
-    y = np.array([p.energy_j for p in points], dtype=float)
-    if len(points) < 3 or np.linalg.matrix_rank(x) < 3:
+    """Joules per prompt token, per output token and per call (non-negative least squares)."""
+    if len({p.prompt_tokens for p in points}) < 2 or len({p.output_tokens for p in points}) < 2:
         raise InputError("calibration needs at least two prompt lengths and two output lengths")
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
-    total = float(((y - y.mean()) ** 2).sum())
-    residual = float(((y - x @ coef) ** 2).sum())
-    return Fit(float(coef[0]), float(coef[1]), float(coef[2]), 1.0 - residual / total if total > 0 else 1.0)
+    return energy_fit.fit([p.prompt_tokens for p in points], [p.output_tokens for p in points],
+                          [p.energy_j for p in points])
 
 
 def workload_prompt(backend, tokens: int) -> Prompt:

@@ -44,7 +44,7 @@ def cost_of(variant: dict, objective: str) -> float | None:
     if objective == "tokens":
         parts = (variant.get("prompt_tokens"), variant.get("completion_tokens"))
         return None if None in parts else parts[0] + parts[1]
-    value = variant.get(OBJECTIVES[objective][0])
+    value = per_call(variant, OBJECTIVES[objective][0])
     return None if value is None or not math.isfinite(value) else value
 
 
@@ -167,8 +167,31 @@ _SAVINGS = (
 def savings_rows(report: dict) -> list[tuple[str, str, str, str, str]]:
     """(variant key, what, baseline per call, best per call, saved) for each measure."""
     base, best, saved = report.get("baseline") or {}, report.get("best") or {}, report.get("savings") or {}
-    return [(key, label, fmt(base.get(key)), fmt(best.get(key)), pct(saved.get(pct_key)))
+    return [(key, label, fmt(per_call(base, key)), fmt(per_call(best, key)), pct(saved.get(pct_key)))
             for label, key, fmt, pct_key in _SAVINGS]
+
+
+def per_call(variant: dict, key: str) -> float | None:
+    """A variant's figure as the run compared it: energy and CO2 from the run's fit when it had one."""
+    fitted, measured = variant.get("energy_fit_j"), variant.get("energy_j")
+    if fitted is None or key not in ("energy_j", "co2_g"):
+        return variant.get(key)
+    if key == "energy_j":
+        return fitted
+    co2 = variant.get("co2_g")  # CO2 is energy times the grid's intensity
+    return co2 * fitted / measured if co2 is not None and measured else None
+
+
+def energy_basis(report: dict) -> str:
+    """How the energy and CO2 savings were obtained, in one sentence."""
+    fit = report.get("energy_fit")
+    method = (report.get("baseline") or {}).get("energy_method", "n/a")
+    if (report.get("savings") or {}).get("energy_basis") != "fit" or not fit:
+        return f"Energy and CO\u2082 per call are the means of each variant's measured calls ({method})."
+    return (f"Energy and CO\u2082 per call come from a fit over the run's {fit['calls']:,} measured calls ({method}): "
+            f"J = {fit['j_per_input_token']:.3g}\u00b7prompt tokens + {fit['j_per_output_token']:.3g}\u00b7output tokens "
+            f"+ {fit['j_per_call']:.3g} (R\u00b2 {fit['r2']:.2f}). It evens out the drift between variants measured "
+            f"minutes apart; the variant table also shows each one's own measured mean.")
 
 
 def measures(objective: str) -> set[str]:
@@ -196,6 +219,6 @@ def _optimisation_energy(spend: dict) -> float | None:
 
 
 def _saved_energy(report: dict) -> float | None:
-    before = (report.get("baseline") or {}).get("energy_j")
-    after = (report.get("best") or {}).get("energy_j")
+    before = per_call(report.get("baseline") or {}, "energy_j")
+    after = per_call(report.get("best") or {}, "energy_j")
     return None if before is None or after is None else before - after

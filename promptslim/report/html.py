@@ -12,8 +12,8 @@ from html import escape
 from typing import Iterable
 
 from ..diff import word_diff
-from . import (CO2_UNITS, ENERGY_UNITS, OBJECTIVES, acceptance_rule, breakeven, by_cost, co2, cost_of,
-               decision, energy, measures, objective_cost, prompt_parts, savings_rows, score, score_ci,
+from . import (CO2_UNITS, ENERGY_UNITS, OBJECTIVES, acceptance_rule, breakeven, by_cost, co2, cost_of, energy_basis,
+               decision, energy, measures, objective_cost, per_call, prompt_parts, savings_rows, score, score_ci,
                score_with_ci, sig, tokens, unit_for, usd)
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -84,7 +84,7 @@ def _cards(report: dict) -> str:
         f'<span class="detail">{esc(before)} \u2192 {esc(after)} per call</span></div>'
         for key, label, before, after, saved in savings_rows(report)
     ]
-    return '<div class="cards">' + "".join(cards) + "</div>"
+    return '<div class="cards">' + "".join(cards) + f'</div>\n<p class="muted">{esc(energy_basis(report))}</p>'
 
 
 def _acceptance(report: dict) -> str:
@@ -292,7 +292,8 @@ def _variants_section(report: dict) -> str:
     counted = measures(objective)
     columns = (("Variant", ""), ("Status and test", ""), ("Change", ""), ("Score", ""),
                ("Prompt tokens", "prompt_tokens"), ("Completion tokens", "completion_tokens"),
-               ("Max tokens", ""), ("Energy", "energy_j"), ("Cost", "cost_usd"), ("CO\u2082", "co2_g"),
+               ("Max tokens", ""), ("Energy", "energy_j"), ("Energy measured", ""), ("Cost", "cost_usd"),
+               ("CO\u2082", "co2_g"),
                ("Cases", ""))
     head = "".join(f'<th class="{"objective" if key in counted else ""}">{esc(name)}</th>' for name, key in columns)
     rows = "\n".join(_variant_row(v, counted) for v in by_cost(report.get("variants") or [], objective))
@@ -315,8 +316,9 @@ def _variant_row(v: dict, counted: set[str]) -> str:
         f'<td class="num">{esc(score(v.get("score")))}<small>{esc(score_ci(v))}</small></td>'
         + num("prompt_tokens", tokens(v.get("prompt_tokens")))
         + num("completion_tokens", tokens(v.get("completion_tokens")))
-        + num("", _plain(v.get("max_tokens"))) + num("energy_j", energy(v.get("energy_j")))
-        + num("cost_usd", usd(v.get("cost_usd"))) + num("co2_g", co2(v.get("co2_g")))
+        + num("", _plain(v.get("max_tokens"))) + num("energy_j", energy(per_call(v, "energy_j")))
+        + num("", energy(v.get("energy_j")))
+        + num("cost_usd", usd(v.get("cost_usd"))) + num("co2_g", co2(per_call(v, "co2_g")))
         + num("", _plain(v.get("calls"))) + "</tr>"
     )
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 import re
 
-from . import (acceptance_rule, breakeven, by_cost, co2, decision, energy, prompt_parts, savings_rows,
-               score_with_ci, tokens, usd)
+from . import (acceptance_rule, breakeven, by_cost, co2, decision, energy, energy_basis, per_call, prompt_parts,
+               savings_rows, score_with_ci, tokens, usd)
 
 _MARKUP = re.compile(r"([\\`*_\[\]|~])")
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
@@ -56,7 +56,7 @@ def _savings(report: dict) -> str:
     best_id = cell((report.get("best") or {}).get("id"))
     rows = [[f"{label} / call", before, after, saved] for _, label, before, after, saved in savings_rows(report)]
     rows.append(["Score", score_with_ci(report.get("baseline") or {}), score_with_ci(report.get("best") or {}), ""])
-    return _table(["", "Baseline", f"Best ({best_id})", "Saved"], rows, "lrrr")
+    return _table(["", "Baseline", f"Best ({best_id})", "Saved"], rows, "lrrr") + "\n\n" + cell(energy_basis(report))
 
 
 def _acceptance(report: dict) -> str:
@@ -80,11 +80,12 @@ def _variants(report: dict) -> str:
     objective = report.get("objective", "energy")
     variants = by_cost(report.get("variants") or [], objective)
     header = ["Variant", "Status", "Change", "Score [CI]", "Prompt tok.", "Compl. tok.", "Energy",
-              "Cost", "CO\u2082", "Test"]
+              "Energy measured", "Cost", "CO\u2082", "Test"]
     rows = [[cell(v.get("id")), cell(v.get("status")), cell(v.get("description", "")), score_with_ci(v),
-             tokens(v.get("prompt_tokens")), tokens(v.get("completion_tokens")), energy(v.get("energy_j")),
-             usd(v.get("cost_usd")), co2(v.get("co2_g")), decision(v)] for v in variants]
-    table = _table(header, rows, "lllrrrrrrl")
+             tokens(v.get("prompt_tokens")), tokens(v.get("completion_tokens")), energy(per_call(v, "energy_j")),
+             energy(v.get("energy_j")), usd(v.get("cost_usd")), co2(per_call(v, "co2_g")), decision(v)]
+            for v in variants]
+    table = _table(header, rows, "lllrrrrrrrl")
     return f"<details><summary>All {len(variants)} variants, cheapest first</summary>\n\n{table}\n\n</details>"
 
 
