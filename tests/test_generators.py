@@ -1,5 +1,7 @@
 """Each generator on the example prompts in prompts/examples: what must go, what must survive."""
 
+import re
+
 import pytest
 
 from conftest import PROMPTS, ROOT
@@ -175,6 +177,15 @@ def test_rewrite_with_the_embedded_model_holds_its_guards():
     result = compress(example("support-triage"), method="rewrite")
     assert preserved(protect(example("support-triage")), result.prompt) or result.prompt == example("support-triage")
     assert result.compressed_tokens <= result.original_tokens
+
+
+@pytest.mark.slow
+def test_prune_keeps_every_demonstrations_answer():
+    text = example("sentiment-fewshot")
+    result = compress(text, method="prune", rate=0.4)
+    assert result.ratio <= 0.45
+    answers = lambda t: re.findall(r"^Sentiment: (\w+)$", t, re.M)  # noqa: E731
+    assert answers(result.prompt) == answers(text) and len(answers(text)) == 8
 
 
 @pytest.mark.slow

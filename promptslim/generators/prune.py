@@ -125,7 +125,8 @@ def _words(protected: Protected) -> list[Word]:
     text = protected.text
     demos = find_demonstrations(text)
     question_start = demos[-1].end if demos else _question_start(text)
-    negations = [m.span() for m in FORCED_CJK.finditer(text)]
+    # negations, and each demonstration's answer: the examples exist to show it
+    kept_spans = [m.span() for m in FORCED_CJK.finditer(text)] + [d.answer for d in demos if d.answer]
     words = []
     for match in _WORD.finditer(text):
         start, end = match.start(), match.end()
@@ -136,7 +137,7 @@ def _words(protected: Protected) -> list[Word]:
         core_start = end - len(core)
         forced = structural or bool(FORCED_WORDS.fullmatch(core)) or any(
             s.start < end and core_start < s.end for s in protected.spans) or any(
-            a < end and core_start < b for a, b in negations)
+            a < end and core_start < b for a, b in kept_spans)
         if start >= question_start:
             section = "question"
         elif any(d.start <= start < d.end for d in demos):

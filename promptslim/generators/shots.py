@@ -26,6 +26,7 @@ class Demo:
     start: int
     end: int  # exclusive, including the blank line that follows
     label: str  # the answer shown, for balancing ("" when none)
+    answer: tuple[int, int] | None = None  # where that answer stands in the text
 
 
 def find_demonstrations(text: str) -> list[Demo]:
@@ -51,7 +52,7 @@ def _labelled_blocks(text: str) -> list[Demo]:
         members = lines[bisect_left(offsets, opening.start()) : bisect_left(offsets, end)]  # lines are in order
         if len(members) < 2 or VARIABLE.search(block) or not members[-1].group(2).strip():
             continue  # the question slot, or not a labelled pair
-        demos.append(Demo(opening.start(), end, members[-1].group(2).strip().lower()))
+        demos.append(Demo(opening.start(), end, members[-1].group(2).strip().lower(), members[-1].span(2)))
     return demos if len(demos) >= 2 else []
 
 
@@ -73,8 +74,11 @@ def _example_sections(text: str) -> list[Demo]:
         block = text[head.start() : end]
         if VARIABLE.search(block):
             continue
-        last = [m.group(2).strip().lower() for m in _LABEL_LINE.finditer(block)]
-        demos.append(Demo(head.start(), end, last[-1] if last else ""))
+        last = None
+        for last in _LABEL_LINE.finditer(block):
+            pass
+        answer = (head.start() + last.start(2), head.start() + last.end(2)) if last else None
+        demos.append(Demo(head.start(), end, last.group(2).strip().lower() if last else "", answer))
     return demos
 
 
