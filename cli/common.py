@@ -22,11 +22,6 @@ ModeOpt = typer.Option(None, "--mode", help="completion (raw text) or chat (the 
                        "default: chat for a file of messages, else completion.")
 
 
-def mode_for(mode: Optional[str], prompt) -> str:
-    """The --mode given, else the one the prompt's shape implies."""
-    return mode or ("chat" if prompt.is_chat else "completion")
-
-
 def parse_vars(pairs: Optional[list[str]]) -> dict[str, str]:
     values = {}
     for pair in pairs or []:

@@ -14,7 +14,7 @@ from .generators import prune as prune_gen
 from .generators import rewrite as rewrite_gen
 from .generators import rules as rules_gen
 from .prompt import Prompt
-from .protect import KEEP_MARKER, compile_keep, marked_as_keep, preserved, protect
+from .protect import compile_keep, marked_as_keep, preserved, protect
 from .tokens import DEFAULT_TARGET, LOCAL, check_target, count_text, count_tokens
 
 METHODS = ("auto", "rules", "prune", "rewrite")
@@ -53,7 +53,7 @@ def prompt_tokens(prompt: Prompt, target: str, count: Callable[[str], int]) -> i
     its texts in the local model's tokens (`count`, from `text_counter`) for `local`."""
     if target == LOCAL:
         return sum(count(part) for part in prompt.parts())
-    return count_tokens(prompt, target, mode="chat" if prompt.is_chat else "completion")
+    return count_tokens(prompt, target, mode=prompt.default_mode)
 
 
 def compress(
@@ -76,7 +76,7 @@ def compress(
     keep_patterns = compile_keep(keep) + tuple(p for part in original.parts() for p in marked_as_keep(part))
     if not any(part.strip() for part in original.parts()):
         raise InputError("the prompt is empty: give a prompt to compress")
-    clean = original.map_text(lambda s: protect(s, keep_patterns).text if KEEP_MARKER.search(s) else s)  # markers go
+    clean = original.map_text(lambda s: protect(s, keep_patterns).text)  # keep markers go
     count = text_counter(target, backend)
     before = prompt_tokens(original, target, count)
     result, changes, note = _run(clean, method, rate, target_tokens, count, keep_patterns, backend, prune_model, before)

@@ -214,7 +214,7 @@ def _prune_llm(backend):
         return None
 
 
-def _variant_result(track: Track, objective: str, confidence: float, energy: Fit | None) -> VariantResult:
+def _variant_result(track: Track, confidence: float, energy: Fit | None) -> VariantResult:
     scores = track.scores()
     return VariantResult(
         id=track.candidate.id,
@@ -246,9 +246,9 @@ def _result(spec: Spec, objective: str, backend, search: SearchResult, spend: Sp
     confidence = spec.accept.confidence
     tracks = [search.baseline, *search.tracks]
     energy = fit_calls([e for t in tracks for e in t.evaluations], "energy_j")
-    base = _variant_result(search.baseline, objective, confidence, energy)
-    best = _variant_result(search.winner, objective, confidence, energy) if search.winner is not search.baseline else base
-    everything = [base] + [_variant_result(t, objective, confidence, energy) for t in search.tracks]
+    base = _variant_result(search.baseline, confidence, energy)
+    best = _variant_result(search.winner, confidence, energy) if search.winner is not search.baseline else base
+    everything = [base] + [_variant_result(t, confidence, energy) for t in search.tracks]
     complete = [search.baseline] + [t for t in search.tracks if len(t.evaluations) == len(search.case_order)]
     frontier_ids = {t.candidate.id for t in pareto_front(complete, objective, search.fit)}
     accepted = search.winner is not search.baseline

@@ -49,6 +49,11 @@ class Prompt:
     def is_chat(self) -> bool:
         return self.messages is not None
 
+    @property
+    def default_mode(self) -> str:
+        """How the prompt is sent unless told otherwise: messages as a chat, text as it is."""
+        return "chat" if self.is_chat else "completion"
+
     def parts(self) -> list[str]:
         """Every piece of text the prompt holds, in order."""
         return [self.text] if self.text is not None else [m.content for m in self.messages]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .errors import InputError
 from .prompt import VARIABLE
@@ -144,6 +145,19 @@ def _structured_blocks(text: str) -> list[Span]:
             spans.append(Span(start, end, "json"))
     spans += [Span(m.start(), m.end(), "yaml") for m in _YAML_BLOCK.finditer(text)]
     return spans
+
+
+def span_toucher(spans: Iterable[Span]) -> Callable[[int, int], bool]:
+    """Does [start, end) overlap one of the spans? Merged, the spans are sorted and disjoint, so
+    their ends are sorted too: a binary search, not a walk over every span."""
+    merged = _merge(list(spans))
+    ends = [s.end for s in merged]
+
+    def touches(start: int, end: int) -> bool:
+        i = bisect_right(ends, start)
+        return i < len(merged) and merged[i].start < end
+
+    return touches
 
 
 def _merge(spans: list[Span]) -> list[Span]:

@@ -10,7 +10,7 @@ import typer
 from promptslim.prompt import load_prompt
 from promptslim.tokens import DEFAULT_TARGET, LOCAL, check_target, count_tokens
 
-from ..common import JsonOpt, ModeOpt, ModelOpt, mode_for, print_json
+from ..common import JsonOpt, ModeOpt, ModelOpt, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +29,7 @@ def count(
     from promptslim.runtime.llama import LlamaBackend
 
     prompt = load_prompt(file)
-    mode = mode_for(mode, prompt)
+    mode = mode or prompt.default_mode
     CallOptions(mode=mode)  # validates the mode
     targets = [check_target(t) for t in (target or [DEFAULT_TARGET, LOCAL])]
     local = LlamaBackend(model) if LOCAL in targets else None

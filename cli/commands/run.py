@@ -11,7 +11,7 @@ import typer
 from promptslim.prompt import load_prompt
 from promptslim.run import run as run_prompt
 
-from ..common import (BaseUrlOpt, JsonOpt, ModelOpt, ModeOpt, RegionOpt, TargetOpt, backend_from, mode_for, parse_vars,
+from ..common import (BaseUrlOpt, JsonOpt, ModelOpt, ModeOpt, RegionOpt, TargetOpt, backend_from, parse_vars,
                       print_json, status)
 
 
@@ -43,7 +43,7 @@ def run(
         tracker = EmissionsCsv(emissions_csv, region)
     with tracker:
         result = run_prompt(
-            prompt, variables=parse_vars(var), mode=mode_for(mode, prompt), max_tokens=max_tokens, stop=stops,
+            prompt, variables=parse_vars(var), mode=mode or prompt.default_mode, max_tokens=max_tokens, stop=stops,
             backend=backend, target=target, region=region,
         )
     if json_out:

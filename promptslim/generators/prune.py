@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..protect import Protected, protect
+from ..protect import Protected, Span, protect, span_toucher
 from .shots import find_demonstrations
 
 SEGMENT_WORDS = 96
@@ -119,25 +119,24 @@ def _logsumexp(rows: np.ndarray, scratch: np.ndarray) -> np.ndarray:
 # without spaces, goes one character at a time (a line-start label such as "评论：" stays whole)
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD = re.compile(rf"\s*(?:(?<![^\n])[{_CJK}][\w{_CJK}]{{0,19}}[:：]|[{_CJK}]|[^\s{_CJK}]+)")
+_STRUCTURAL = re.compile(rf"(?:[-*+•]|\d+[.)]|#+|[\w{_CJK}]+[:：])")  # list markers, headings, labels
 
 
 def _words(protected: Protected) -> list[Word]:
     text = protected.text
     demos = find_demonstrations(text)
     question_start = demos[-1].end if demos else _question_start(text)
-    # negations, and each demonstration's answer: the examples exist to show it
-    kept_spans = [m.span() for m in FORCED_CJK.finditer(text)] + [d.answer for d in demos if d.answer]
+    # protected spans, negations, and each demonstration's answer: the examples exist to show it
+    kept = span_toucher([*protected.spans, *(Span(*m.span(), "negation") for m in FORCED_CJK.finditer(text)),
+                         *(Span(*d.answer, "answer") for d in demos if d.answer)])
     words = []
     for match in _WORD.finditer(text):
         start, end = match.start(), match.end()
         core = match.group(0).lstrip()
-        structural = bool(re.fullmatch(rf"(?:[-*+•]|\d+[.)]|#+|[\w{_CJK}]+[:：])", core)) and (
+        structural = bool(_STRUCTURAL.fullmatch(core)) and (
             start == 0 or "\n" in match.group(0) or text[max(0, start - 1)] == "\n"
         )
-        core_start = end - len(core)
-        forced = structural or bool(FORCED_WORDS.fullmatch(core)) or any(
-            s.start < end and core_start < s.end for s in protected.spans) or any(
-            a < end and core_start < b for a, b in kept_spans)
+        forced = structural or bool(FORCED_WORDS.fullmatch(core)) or kept(end - len(core), end)
         if start >= question_start:
             section = "question"
         elif any(d.start <= start < d.end for d in demos):
@@ -212,8 +211,7 @@ def prune_text(text: str, llm, count: Callable[[str], int], rate: float, keep: S
     tokens, offsets = _token_offsets(llm, text)
     scorer = SurprisalScorer(llm)
     token_index = 0
-    for seg_start in range(0, len(words), SEGMENT_WORDS):
-        segment = words[seg_start : seg_start + SEGMENT_WORDS]
+    for segment in _segments(words):
         seg_end_char = segment[-1].end
         seg_tokens, owners = [], []
         while token_index < len(tokens) and offsets[token_index] < seg_end_char:
@@ -240,20 +238,25 @@ def _fit_rate(text: str, words: list[Word], count: Callable[[str], int], rate: f
     """Words' token costs are counted one by one, and the sum misses where the tokenizer merges
     neighbours (common in Chinese): measure the result and re-choose the drops from the same
     scores, no model call, until the kept share is within RATE_TOLERANCE of `rate`."""
-    pruned, goal = _assemble(text, words), rate * count(text)
-    aim = rate
+    total = count(text)
+    pruned, goal, aim = _assemble(text, words), rate * total, rate
     for _ in range(FIT_ROUNDS):
         got = count(pruned)
-        if not goal or abs(got - goal) <= RATE_TOLERANCE * count(text):
+        if not goal or abs(got - goal) <= RATE_TOLERANCE * total:
             break
         aim = min(1.0, max(0.0, aim * goal / max(1, got)))
         rates = _section_rates(words, aim)
         for word in words:
             word.kept = True
-        for start in range(0, len(words), SEGMENT_WORDS):
-            _choose_drops(words[start : start + SEGMENT_WORDS], rates)
+        for segment in _segments(words):
+            _choose_drops(segment, rates)
         pruned = _assemble(text, words)
     return pruned
+
+
+def _segments(words: list[Word]) -> list[list[Word]]:
+    """The words in runs of SEGMENT_WORDS: each run is scored, and meets its share of the rate, together."""
+    return [words[i : i + SEGMENT_WORDS] for i in range(0, len(words), SEGMENT_WORDS)]
 
 
 def _owner(segment: list[Word], offset: int) -> Word | None:
@@ -293,8 +296,9 @@ def _assemble(text: str, words: list[Word]) -> str:
         piece = text[word.start : word.end]
         breaks = piece[: len(piece) - len(piece.lstrip())].count("\n")
         out.append("\n" * breaks)  # keep line breaks
-        out.append(_SENTENCE_END.search(piece).group(0))  # and sentence ends
-        line_broken = line_broken or (breaks > 0 and not _SENTENCE_END.search(piece).group(0))
+        ending = _SENTENCE_END.search(piece).group(0)
+        out.append(ending)  # and sentence ends
+        line_broken = line_broken or (breaks > 0 and not ending)
         pos = word.end
     out.append(text[pos:])
     pruned = "".join(out)

@@ -15,12 +15,11 @@ would otherwise try every rule at every character.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Callable, Iterable, Iterator, Sequence
 
-from ..protect import Protected, Span, protect
+from ..protect import Protected, Span, protect, span_toucher
 
 MAX_PASSES = 8
 
@@ -309,24 +308,11 @@ def _repeated_sentences(protected: Protected, touches: Callable[[int, int], bool
     return edits
 
 
-def _span_toucher(protected: Protected) -> Callable[[int, int], bool]:
-    """Does [start, end) overlap a protected span? Spans are sorted and disjoint, so their
-    ends are sorted too: a binary search, not a walk over every span."""
-    spans = protected.spans
-    ends = [s.end for s in spans]
-
-    def touches(start: int, end: int) -> bool:
-        i = bisect_right(ends, start)
-        return i < len(spans) and spans[i].start < end
-
-    return touches
-
-
 def find_edits(protected: Protected, language: str | None = None) -> list[Edit]:
     """All rule edits on the free text, non-overlapping, in text order."""
     language = language or detect_language(protected.text)
     rules = _WHITESPACE_RULES + _rules(language)
-    touches = _span_toucher(protected)
+    touches = span_toucher(protected.spans)
     edits = _find_edits(protected, rules, touches) + _repeated_sentences(protected, touches)
     chosen, end = [], -1
     for edit in sorted(edits, key=lambda e: (e.start, -(e.end - e.start))):
