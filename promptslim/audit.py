@@ -13,7 +13,6 @@ import os
 import sys
 from collections import deque
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
@@ -27,13 +26,14 @@ from .measure.carbon import grams_per_kwh, resolve_region
 from .measure.projection import EnergyModel, Projection, Volume, energy_model, project
 from .prompt import Prompt
 from .serialize import fields_of, to_jsonable
-from .tokens import DEFAULT_TARGET, LOCAL, check_target, encoding_for
+from .tokens import DEFAULT_TARGET, LOCAL, check_target, encoding_for, local_backend
 
 SEQUENTIAL_MAX = 200  # inputs up to this many are analysed in this process: no worker start-up
 CHUNK = 32  # prompts per task sent to a worker
 DEFAULT_CALLS_PER_DAY = 1000
 DEFAULT_OUTPUT_TOKENS = 200
 DEFAULT_LONG_TOKENS = 2000
+EXCERPT_CHARS = 400  # of each prompt, for reports
 
 
 @dataclass(frozen=True)
@@ -179,9 +179,8 @@ def make_settings(targets, calls_per_day, output_tokens, region, long_tokens, de
 
 def _calibration(model: str | None):
     from .measure.calibrate import load
-    from .runtime.llama import LlamaBackend
 
-    return load(LlamaBackend(model).identity)
+    return load(local_backend(model).identity)
 
 
 # ---------------------------------------------------------------- one prompt
@@ -197,14 +196,14 @@ def analyse(item: Item, settings: Settings) -> PromptAudit | Problem:
         findings = find_issues(item.prompt, count, projected[0][0].tokens, settings.long_tokens, main)
     except PromptslimError as exc:
         return Problem(item.id, str(exc))
-    return PromptAudit(item.source, item.id, item.prompt.is_chat, excerpt(_as_text(item.prompt), 400),
+    return PromptAudit(item.source, item.id, item.prompt.is_chat, excerpt(_as_text(item.prompt), EXCERPT_CHARS),
                        tuple(p for p, _ in projected), findings, projected[0][1], item.name)
 
 
 def _as_text(prompt: Prompt) -> str:
     if not prompt.is_chat:
         return prompt.text
-    return "\n\n".join(f"{m.role}: {m.content}" for m in prompt.messages)
+    return "\n\n".join(f"{m.role}: {m.content[:EXCERPT_CHARS]}" for m in prompt.messages)  # only its start is shown
 
 
 def _projection(item: Item, index: int, settings: Settings,
@@ -231,14 +230,7 @@ def _pruned(item: Item, settings: Settings) -> Prompt | None:
 
 
 def _backend(target: str, settings: Settings):
-    return _local_backend(settings.model) if target == LOCAL else None
-
-
-@lru_cache(maxsize=None)
-def _local_backend(model: str | None):
-    from .runtime.llama import LlamaBackend
-
-    return LlamaBackend(model)
+    return local_backend(settings.model) if target == LOCAL else None
 
 
 # ---------------------------------------------------------------- many prompts

@@ -51,11 +51,12 @@ def dumps(value, *, indent: int | None = 2) -> str:
 
 
 def write_json(value, out: TextIO, *, rows: str) -> None:
-    """`dumps(value)`, written to `out`, except that each entry of the list `value[rows]` is one
-    compact line, last in the document: a list of thousands of records goes through the fast
-    encoder one record at a time instead of the indenting one."""
-    data = to_jsonable(value)
+    """`dumps(value)`, written to `out`, except that each entry of the list `value.to_dict()[rows]`
+    (which `to_dict` must give JSON-ready) is one compact line, last in the document: a list of
+    thousands of records goes through the fast encoder one record at a time, converted once."""
+    data = value.to_dict()
     entries = data.pop(rows)
+    data = to_jsonable(data)
     head = json.dumps(data, indent=2, ensure_ascii=False)
     out.write(head[:-2] + ",\n" if data else "{\n")
     out.write(f'  {json.dumps(rows)}: [')

@@ -85,8 +85,9 @@ def count_tokens(prompt: "Prompt | str", target: str = DEFAULT_TARGET, *, mode: 
     return sum(count_text(part, target) for part in prompt.parts())
 
 
-@lru_cache(maxsize=1)
-def local_backend():
+@lru_cache(maxsize=None)
+def local_backend(model: str | None = None):
+    """The local GGUF model (default: the embedded one), one backend per model and process."""
     from .runtime.llama import LlamaBackend
 
-    return LlamaBackend()
+    return LlamaBackend(model)
