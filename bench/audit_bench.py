@@ -126,10 +126,11 @@ def main() -> None:
     print(f"tiktoken x2       {encode:.2f} s")
     print(f"audit             {wall:.2f} s wall, {cpu:.2f} s CPU with its workers")
     print(f"ratio             {wall / encode:.1f} x tiktoken x2 (target <= 5)")
-    print(f"peak RSS          {rss:.0f} MB summed over the audit and its workers (target <= 400); "
-          f"PSS {pss:.0f} MB")
-    print(f"rules mode        {full:.2f} MB/s per core, compress --method rules (target >= 2); "
-          f"rules engine alone {engine:.2f} MB/s")
+    print(f"peak RSS          {rss:.0f} MB summed over the audit and its workers (target <= 400); PSS {pss:.0f} MB")
+    print(
+        f"rules mode        {full:.2f} MB/s per core, compress --method rules (target >= 2); "
+        f"rules engine alone {engine:.2f} MB/s"
+    )
 
 
 if __name__ == "__main__":

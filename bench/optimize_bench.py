@@ -23,10 +23,14 @@ def run(spec, exhaustive: bool, max_candidates: int):
 
 def describe(label: str, result, wall: float) -> None:
     best, spend, save = result.best, result.spend, result.savings
-    print(f"{label:<10} calls {spend.model_calls:>5}  energy {spend.energy_j:8.1f} J  wall {wall:7.1f} s  "
-          f"winner {best.id} score {best.score:.3f}  ({best.description})")
-    print(f"{'':<10} savings: prompt tokens {save.prompt_tokens_pct or 0:.1f}%, output tokens "
-          f"{save.completion_tokens_pct or 0:.1f}%, energy {save.energy_pct or 0:.1f}%, cost {save.cost_pct or 0:.1f}%")
+    print(
+        f"{label:<10} calls {spend.model_calls:>5}  energy {spend.energy_j:8.1f} J  wall {wall:7.1f} s  "
+        f"winner {best.id} score {best.score:.3f}  ({best.description})"
+    )
+    print(
+        f"{'':<10} savings: prompt tokens {save.prompt_tokens_pct or 0:.1f}%, output tokens "
+        f"{save.completion_tokens_pct or 0:.1f}%, energy {save.energy_pct or 0:.1f}%, cost {save.cost_pct or 0:.1f}%"
+    )
 
 
 def main() -> None:
@@ -46,8 +50,15 @@ def main() -> None:
     by_id = {v.id: v for v in full.variants}
     same = racing.best.id == full.best.id
     twin = by_id.get(racing.best.id)
-    cost = lambda v: {"tokens": (v.prompt_tokens or 0) + (v.completion_tokens or 0), "energy": v.energy_j,
-                      "cost": v.cost_usd, "co2": v.co2_g}[spec.objective]
+
+    def cost(v):
+        return {
+            "tokens": (v.prompt_tokens or 0) + (v.completion_tokens or 0),
+            "energy": v.energy_j,
+            "cost": v.cost_usd,
+            "co2": v.co2_g,
+        }[spec.objective]
+
     ok = same or (twin is not None and twin.status in ("passed", "winner") and cost(twin) <= cost(full.best))
     print(f"same winner: {same}; racing winner passes in the exhaustive run and is no more expensive: {ok}")
 

@@ -73,10 +73,16 @@ def main() -> None:
 
     path = Path(os.environ.get("TMPDIR", "/tmp")) / "promptslim-prune-bench.txt"
     path.write_text(text)
-    rss = float(subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True).stdout.split()[-1])
+    rss = float(
+        subprocess.run(
+            [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True
+        ).stdout.split()[-1]
+    )
     model_mb = resolve_model_path(None).stat().st_size / 2**20
-    print(f"peak RSS of a prune-only process: {rss:.0f} MB; model file {model_mb:.0f} MB; "
-          f"budget {model_mb + 250:.0f} MB -> {'ok' if rss <= model_mb + 250 else 'over'}")
+    print(
+        f"peak RSS of a prune-only process: {rss:.0f} MB; model file {model_mb:.0f} MB; "
+        f"budget {model_mb + 250:.0f} MB -> {'ok' if rss <= model_mb + 250 else 'over'}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+import promptslim
 from promptslim.errors import PromptslimError
 
 from .commands import audit, calibrate, compress, count, optimize, run
@@ -19,6 +20,21 @@ app = typer.Typer(
 )
 for module in (optimize, run, count, compress, audit, calibrate):
     module.register(app)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"promptslim {promptslim.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Make LLM prompts cheaper and greener without making them worse."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -39,8 +55,11 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        typer.echo(f"promptslim: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)
+        typer.echo(
+            f"promptslim: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True
+        )
         sys.exit(1)
+
 
 if __name__ == "__main__":
     main()

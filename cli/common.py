@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -13,16 +12,33 @@ from promptslim.serialize import dumps
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
-ModelOpt = typer.Option(None, "--model", "-m", help="GGUF path (local), or the endpoint's model name with --base-url.", envvar="PROMPTSLIM_MODEL", show_envvar=True)
-BaseUrlOpt = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.", envvar="OPENAI_BASE_URL", show_envvar=True)
+ModelOpt = typer.Option(
+    None,
+    "--model",
+    "-m",
+    help="GGUF path (local), or the endpoint's model name with --base-url.",
+    envvar="PROMPTSLIM_MODEL",
+    show_envvar=True,
+)
+BaseUrlOpt = typer.Option(
+    None,
+    "--base-url",
+    help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.",
+    envvar="OPENAI_BASE_URL",
+    show_envvar=True,
+)
 TargetOpt = typer.Option(None, "--target", "-t", help="Model whose tokens and prices are reported, e.g. gpt-4o.")
 RegionOpt = typer.Option(None, "--region", help="ISO country code for grid carbon intensity (default: world average).")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout.")
-ModeOpt = typer.Option(None, "--mode", help="completion (raw text) or chat (the model's chat template); "
-                       "default: chat for a file of messages, else completion.")
+ModeOpt = typer.Option(
+    None,
+    "--mode",
+    help="completion (raw text) or chat (the model's chat template); "
+    "default: chat for a file of messages, else completion.",
+)
 
 
-def parse_vars(pairs: Optional[list[str]]) -> dict[str, str]:
+def parse_vars(pairs: list[str] | None) -> dict[str, str]:
     values = {}
     for pair in pairs or []:
         name, sep, value = pair.partition("=")
@@ -32,7 +48,7 @@ def parse_vars(pairs: Optional[list[str]]) -> dict[str, str]:
     return values
 
 
-def backend_from(model: Optional[str], base_url: Optional[str]):
+def backend_from(model: str | None, base_url: str | None):
     from promptslim.runtime import open_backend
 
     return open_backend(model, base_url=base_url)

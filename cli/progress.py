@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
@@ -17,8 +17,16 @@ Update = Callable[[int, "int | None", str], None]  # (done, total or None, descr
 def progress_bar(description: str, *, every_s: float = 0.1) -> Iterator[Update]:
     """Yields `update(done, total, description)`. The bar redraws only when updated (at most
     every `every_s`): no drawing thread, so worker processes can be forked safely."""
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-                   console=stderr, transient=True, auto_refresh=False, disable=not stderr.is_terminal)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        auto_refresh=False,
+        disable=not stderr.is_terminal,
+    )
     with bar:
         task = bar.add_task(description, total=None)
         last = 0.0

@@ -12,7 +12,18 @@ from .runtime import Backend, CallOptions, Completion, open_backend
 from .spec import Spec, load_spec
 from .tokens import count_tokens, known_targets
 
-__version__ = "0.1.0"
+
+def _installed_version() -> str:
+    """The installed distribution's version (pyproject.toml is its one source)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("promptslim")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _installed_version()
 
 __all__ = [
     "AuditReport",

@@ -12,10 +12,11 @@ import multiprocessing
 import os
 import sys
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from itertools import chain, islice
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO
 
 from . import corpus
 from .compress import DEFAULT_PRUNE_RATE, check_rate, compress, prompt_tokens, text_counter
@@ -65,9 +66,19 @@ class PromptAudit:
         return self.projections[0]
 
     def to_dict(self) -> dict:
-        return to_jsonable({"source": self.source, "id": self.id, "name": self.name, **fields_of(self.main),
-                            "chat": self.chat, "findings": self.findings, "note": self.note,
-                            "targets": self.projections, "excerpt": self.excerpt})
+        return to_jsonable(
+            {
+                "source": self.source,
+                "id": self.id,
+                "name": self.name,
+                **fields_of(self.main),
+                "chat": self.chat,
+                "findings": self.findings,
+                "note": self.note,
+                "targets": self.projections,
+                "excerpt": self.excerpt,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -104,15 +115,31 @@ class AuditReport:
     def summary(self) -> dict:
         main = asdict(self.totals[0])
         main["energy_model"] = main["energy_model"]["source"]
-        return {"prompts": len(self.prompts), "failures": len(self.failures), "notes": len(self.notes), **main,
-                "calls_per_day": self.calls_per_day, "region": self.region}
+        return {
+            "prompts": len(self.prompts),
+            "failures": len(self.failures),
+            "notes": len(self.notes),
+            **main,
+            "calls_per_day": self.calls_per_day,
+            "region": self.region,
+        }
 
     def to_dict(self) -> dict:
-        settings = {"calls_per_day": self.calls_per_day, "output_tokens": self.output_tokens, "region": self.region,
-                    "long_tokens": self.long_tokens, "deep_rate": self.deep_rate}
-        return {"summary": self.summary, "settings": settings, "targets": [asdict(t) for t in self.totals],
-                "prompts": [p.to_dict() for p in self.prompts], "failures": [asdict(p) for p in self.failures],
-                "notes": [asdict(p) for p in self.notes]}
+        settings = {
+            "calls_per_day": self.calls_per_day,
+            "output_tokens": self.output_tokens,
+            "region": self.region,
+            "long_tokens": self.long_tokens,
+            "deep_rate": self.deep_rate,
+        }
+        return {
+            "summary": self.summary,
+            "settings": settings,
+            "targets": [asdict(t) for t in self.totals],
+            "prompts": [p.to_dict() for p in self.prompts],
+            "failures": [asdict(p) for p in self.failures],
+            "notes": [asdict(p) for p in self.notes],
+        }
 
 
 @dataclass(frozen=True)
@@ -143,8 +170,18 @@ def audit(
     stdin: BinaryIO | None = None,
 ) -> AuditReport:
     """Audit every prompt under `paths` (folders, files, or "-" for stdin)."""
-    settings = make_settings(targets, calls_per_day, output_tokens, region, long_tokens, deep, rate, model,
-                             energy_per_input_token, energy_per_output_token)
+    settings = make_settings(
+        targets,
+        calls_per_day,
+        output_tokens,
+        region,
+        long_tokens,
+        deep,
+        rate,
+        model,
+        energy_per_input_token,
+        energy_per_output_token,
+    )
     found = corpus.discover(paths)
     entries = corpus.read(found, field=field, column=column, max_bytes=max_prompt_bytes, stdin=stdin)
     audits, problems, done = [], [], 0
@@ -155,26 +192,41 @@ def audit(
             progress(AuditProgress(len(audits), done, found.total_bytes))
     audits.sort(key=_by_saving)
     return AuditReport(
-        prompts=tuple(audits), totals=tuple(_totals(audits, i, settings) for i in range(len(settings.targets))),
-        failures=tuple(p for p in problems if p.failure), notes=tuple(p for p in problems if not p.failure),
-        calls_per_day=calls_per_day, output_tokens=output_tokens, region=resolve_region(region),
-        long_tokens=long_tokens, deep_rate=settings.deep_rate,
+        prompts=tuple(audits),
+        totals=tuple(_totals(audits, i, settings) for i in range(len(settings.targets))),
+        failures=tuple(p for p in problems if p.failure),
+        notes=tuple(p for p in problems if not p.failure),
+        calls_per_day=calls_per_day,
+        output_tokens=output_tokens,
+        region=resolve_region(region),
+        long_tokens=long_tokens,
+        deep_rate=settings.deep_rate,
     )
 
 
-def make_settings(targets, calls_per_day, output_tokens, region, long_tokens, deep, rate, model,
-                  j_in=None, j_out=None) -> Settings:
+def make_settings(
+    targets, calls_per_day, output_tokens, region, long_tokens, deep, rate, model, j_in=None, j_out=None
+) -> Settings:
     """Check the options once, before any file is read."""
     targets = tuple(dict.fromkeys(check_target(t) for t in targets or (DEFAULT_TARGET,)))
     if calls_per_day < 0 or output_tokens < 0 or long_tokens < 1:
         raise InputError("--calls-per-day and --output-tokens must be 0 or more, --long-tokens 1 or more")
     if (j_in is None) != (j_out is None) or min(j_in or 0, j_out or 0) < 0:
-        raise InputError("--energy-per-input-token and --energy-per-output-token go together: give both, in joules (0 or more)")
+        raise InputError(
+            "--energy-per-input-token and --energy-per-output-token go together: give both, in joules (0 or more)"
+        )
     user = (j_in, j_out) if j_in is not None else None
     calibration = _calibration(model) if LOCAL in targets and user is None else None
     energy = tuple(energy_model(t, user=user, calibration=calibration) for t in targets)
-    return Settings(targets, energy, Volume(calls_per_day, grams_per_kwh(region)), output_tokens, long_tokens,
-                    model, (check_rate(rate) or DEFAULT_PRUNE_RATE) if deep else None)
+    return Settings(
+        targets,
+        energy,
+        Volume(calls_per_day, grams_per_kwh(region)),
+        output_tokens,
+        long_tokens,
+        model,
+        (check_rate(rate) or DEFAULT_PRUNE_RATE) if deep else None,
+    )
 
 
 def _calibration(model: str | None):
@@ -196,8 +248,16 @@ def analyse(item: Item, settings: Settings) -> PromptAudit | Problem:
         findings = find_issues(item.prompt, count, projected[0][0].tokens, settings.long_tokens, main)
     except PromptslimError as exc:
         return Problem(item.id, str(exc))
-    return PromptAudit(item.source, item.id, item.prompt.is_chat, excerpt(_as_text(item.prompt), EXCERPT_CHARS),
-                       tuple(p for p, _ in projected), findings, projected[0][1], item.name)
+    return PromptAudit(
+        item.source,
+        item.id,
+        item.prompt.is_chat,
+        excerpt(_as_text(item.prompt), EXCERPT_CHARS),
+        tuple(p for p, _ in projected),
+        findings,
+        projected[0][1],
+        item.name,
+    )
 
 
 def _as_text(prompt: Prompt) -> str:
@@ -206,14 +266,19 @@ def _as_text(prompt: Prompt) -> str:
     return "\n\n".join(f"{m.role}: {m.content[:EXCERPT_CHARS]}" for m in prompt.messages)  # only its start is shown
 
 
-def _projection(item: Item, index: int, settings: Settings,
-                pruned: Prompt | None) -> tuple[Projection, str | None]:
+def _projection(item: Item, index: int, settings: Settings, pruned: Prompt | None) -> tuple[Projection, str | None]:
     """The prompt on one target, and compress's note (why it returned the prompt unchanged)."""
     target = settings.targets[index]
     backend = _backend(target, settings)
     result = compress(item.prompt, method="rules", target=target, backend=backend)
-    projection = project(target, result.original_tokens, result.compressed_tokens,
-                         item.output_tokens or settings.output_tokens, settings.energy[index], settings.volume)
+    projection = project(
+        target,
+        result.original_tokens,
+        result.compressed_tokens,
+        item.output_tokens or settings.output_tokens,
+        settings.energy[index],
+        settings.volume,
+    )
     if pruned is not None:
         deep = prompt_tokens(pruned, target, text_counter(target, backend))
         projection = replace(projection, deep_tokens_after=min(deep, result.original_tokens))
@@ -225,8 +290,14 @@ def _pruned(item: Item, settings: Settings) -> Prompt | None:
     if settings.deep_rate is None:
         return None
     main = settings.targets[0]
-    return compress(item.prompt, method="prune", rate=settings.deep_rate, target=main,
-                    backend=_backend(main, settings), prune_model=settings.model).prompt
+    return compress(
+        item.prompt,
+        method="prune",
+        rate=settings.deep_rate,
+        target=main,
+        backend=_backend(main, settings),
+        prune_model=settings.model,
+    ).prompt
 
 
 def _backend(target: str, settings: Settings):
@@ -236,8 +307,9 @@ def _backend(target: str, settings: Settings):
 # ---------------------------------------------------------------- many prompts
 
 
-def _analyse_all(entries: Iterator[Item | Problem], settings: Settings,
-                 workers: int) -> Iterator[tuple[PromptAudit | Problem, int]]:
+def _analyse_all(
+    entries: Iterator[Item | Problem], settings: Settings, workers: int
+) -> Iterator[tuple[PromptAudit | Problem, int]]:
     """Small inputs (and --deep, which runs the model) in this process; the rest in workers."""
     head = list(islice(entries, SEQUENTIAL_MAX + 1))
     if len(head) <= SEQUENTIAL_MAX or workers < 2 or settings.deep_rate is not None:
@@ -251,8 +323,9 @@ def _analyse_chunk(settings: Settings, chunk: list[Item | Problem]) -> list[tupl
     return [(entry, 0) if isinstance(entry, Problem) else (analyse(entry, settings), entry.size) for entry in chunk]
 
 
-def _in_workers(entries: Iterable[Item | Problem], settings: Settings,
-                workers: int) -> Iterator[tuple[PromptAudit | Problem, int]]:
+def _in_workers(
+    entries: Iterable[Item | Problem], settings: Settings, workers: int
+) -> Iterator[tuple[PromptAudit | Problem, int]]:
     from concurrent.futures import ProcessPoolExecutor
 
     for target in settings.targets:  # loaded before the fork, so no worker loads them again
@@ -296,22 +369,27 @@ def _totals(audits: list[PromptAudit], index: int, settings: Settings) -> Totals
     priced = not rows or None not in costs
     deep = [r.deep_tokens_after for r in rows if r.deep_tokens_after is not None]
     return Totals(
-        target=settings.targets[index], tokens=tokens, tokens_after=after,
+        target=settings.targets[index],
+        tokens=tokens,
+        tokens_after=after,
         saving_pct=100.0 * (tokens - after) / tokens if tokens else 0.0,
-        energy_kwh_year=sum(r.energy_kwh_year for r in rows), co2_kg_year=sum(r.co2_kg_year for r in rows),
+        energy_kwh_year=sum(r.energy_kwh_year for r in rows),
+        co2_kg_year=sum(r.co2_kg_year for r in rows),
         cost_usd_year=sum(costs) if priced else None,
         energy_kwh_year_saved=sum(r.energy_kwh_year_saved for r in rows),
         co2_kg_year_saved=sum(r.co2_kg_year_saved for r in rows),
         cost_usd_year_saved=sum(r.cost_usd_year_saved for r in rows) if priced else None,
-        deep_tokens_after=sum(deep) if deep else None, energy_model=settings.energy[index],
+        deep_tokens_after=sum(deep) if deep else None,
+        energy_model=settings.energy[index],
     )
 
 
 # ---------------------------------------------------------------- CI gates
 
 
-def gate_failures(report: AuditReport, *, max_tokens: int | None = None,
-                  max_saving_pct: float | None = None) -> list[str]:
+def gate_failures(
+    report: AuditReport, *, max_tokens: int | None = None, max_saving_pct: float | None = None
+) -> list[str]:
     """One line per prompt and target over a gate: more tokens than allowed, or more to save."""
     lines = []
     for item in report.prompts:
@@ -319,6 +397,8 @@ def gate_failures(report: AuditReport, *, max_tokens: int | None = None,
             if max_tokens is not None and p.tokens > max_tokens:
                 lines.append(f"{item.id}: {p.tokens:,} {p.target} tokens, over --fail-over-tokens {max_tokens:,}")
             if max_saving_pct is not None and p.saving_pct > max_saving_pct:
-                lines.append(f"{item.id}: rules mode saves {p.saving_pct:.1f}% of its {p.target} tokens, "
-                             f"over --fail-saving {max_saving_pct:g}%")
+                lines.append(
+                    f"{item.id}: rules mode saves {p.saving_pct:.1f}% of its {p.target} tokens, "
+                    f"over --fail-saving {max_saving_pct:g}%"
+                )
     return lines

@@ -65,8 +65,16 @@ class CallCache:
         record = json.dumps(asdict(completion), ensure_ascii=False)
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO calls (key, model, prompt, options, completion, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (key, model_identity, json.dumps(prompt.to_json(), ensure_ascii=False), json.dumps(options.key()), record, time.time()),
+                "INSERT OR REPLACE INTO calls (key, model, prompt, options, completion, created)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    model_identity,
+                    json.dumps(prompt.to_json(), ensure_ascii=False),
+                    json.dumps(options.key()),
+                    record,
+                    time.time(),
+                ),
             )
             self._db.commit()
 

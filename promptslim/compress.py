@@ -6,8 +6,8 @@ more target tokens than the input; a result that fails goes back to the input, w
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from .errors import InputError
 from .generators import prune as prune_gen
@@ -23,7 +23,7 @@ DEFAULT_PRUNE_RATE = 0.5
 
 @dataclass(frozen=True)
 class Compressed:
-    prompt: "str | list[dict]"  # the same shape as the input
+    prompt: str | list[dict]  # the same shape as the input
     original_tokens: int
     compressed_tokens: int
     ratio: float  # compressed / original, in the target's tokens
@@ -57,7 +57,7 @@ def prompt_tokens(prompt: Prompt, target: str, count: Callable[[str], int]) -> i
 
 
 def compress(
-    prompt: "str | Prompt | list[dict]",
+    prompt: str | Prompt | list[dict],
     *,
     method: str = "auto",
     rate: float | None = None,
@@ -88,7 +88,9 @@ def compress(
         note = "no shorter variant kept its protected spans; returned unchanged"
     if not changes and not any(_free_text(p) for p in spans):
         note = "the prompt is all protected content (code, variables, quotes, numbers); returned unchanged"
-    return Compressed(_same_shape(prompt, result), before, after, after / before if before else 1.0, method, tuple(changes), note)
+    return Compressed(
+        _same_shape(prompt, result), before, after, after / before if before else 1.0, method, tuple(changes), note
+    )
 
 
 def _free_text(protected) -> bool:

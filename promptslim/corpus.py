@@ -13,9 +13,10 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO, Iterator, Sequence
+from typing import BinaryIO
 
 import yaml
 
@@ -131,8 +132,14 @@ def _size(path: str) -> int:
         return 0
 
 
-def read(found: Found, *, field: str = "prompt", column: str = "prompt",
-         max_bytes: int = DEFAULT_MAX_PROMPT_BYTES, stdin: BinaryIO | None = None) -> Iterator[Item | Problem]:
+def read(
+    found: Found,
+    *,
+    field: str = "prompt",
+    column: str = "prompt",
+    max_bytes: int = DEFAULT_MAX_PROMPT_BYTES,
+    stdin: BinaryIO | None = None,
+) -> Iterator[Item | Problem]:
     """Every prompt of every file in turn, and a Problem for whatever could not be used."""
     yield from found.notes
     for path in found.files:
@@ -189,8 +196,11 @@ def _checked_text(source: str, data: bytes, max_bytes: int) -> str | Problem:
 
 
 def _too_large(source: str, size: int, max_bytes: int) -> Problem:
-    return Problem(source, f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit for one prompt: "
-                           "split it, or raise --max-prompt-mb")
+    return Problem(
+        source,
+        f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit for one prompt: "
+        "split it, or raise --max-prompt-mb",
+    )
 
 
 def _is_binary(path: str) -> bool:
@@ -255,14 +265,20 @@ def _from_jsonl(path: str, field: str, max_bytes: int) -> Iterator[Item | Proble
                 continue
             if field not in record:
                 if first:
-                    yield Problem(path, f"no '{field}' field in its first record: not a prompt file, skipped "
-                                        "(--field NAME names the field)", failure=False)
+                    yield Problem(
+                        path,
+                        f"no '{field}' field in its first record: not a prompt file, skipped "
+                        "(--field NAME names the field)",
+                        failure=False,
+                    )
                     return
                 yield Problem(where, f"no '{field}' field: add it, or name the field with --field")
                 continue
             first = False
             prompt = _prompt_value(record[field], where, field)
-            yield Item(path, where, prompt, size=len(line), name=_name(record)) if isinstance(prompt, Prompt) else prompt
+            yield (
+                Item(path, where, prompt, size=len(line), name=_name(record)) if isinstance(prompt, Prompt) else prompt
+            )
 
 
 def _json_record(where: str, line: bytes) -> dict | Problem:
@@ -304,8 +320,9 @@ def _from_csv(path: str, column: str, max_bytes: int) -> Iterator[Item | Problem
                 yield Problem(path, "empty CSV: skipped", failure=False)
                 return
             if column not in header:
-                raise InputError(f"{path}: no column '{column}': its columns are {', '.join(header)}: "
-                                 "name one with --column NAME")
+                raise InputError(
+                    f"{path}: no column '{column}': its columns are {', '.join(header)}: name one with --column NAME"
+                )
             index, line = header.index(column), reader.line_num
             for row in reader:
                 where, line = f"{path}:{line + 1}", reader.line_num

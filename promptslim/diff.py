@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Iterable
 
 # CJK scripts put no spaces between words, so each of their characters counts as a word.
 _CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -57,7 +57,7 @@ def _blocks(a: list[str], b: list[str]) -> list[tuple[str, str, str]]:
     tail = 0
     while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
-    mid_a, mid_b = a[head:len(a) - tail], b[head:len(b) - tail]
+    mid_a, mid_b = a[head : len(a) - tail], b[head : len(b) - tail]
     blocks = [("equal", "".join(a[:head]), "")]
     if len(mid_a) * len(mid_b) > _MAX_PAIRS:
         blocks += _anchored(mid_a, mid_b)
@@ -66,7 +66,7 @@ def _blocks(a: list[str], b: list[str]) -> list[tuple[str, str, str]]:
         # difflib from pairing every space with every other (matches still extend over it)
         codes = SequenceMatcher(str.isspace, mid_a, mid_b, autojunk=False).get_opcodes()
         blocks += [(tag, "".join(mid_a[i1:i2]), "".join(mid_b[j1:j2])) for tag, i1, i2, j1, j2 in codes]
-    blocks.append(("equal", "".join(a[len(a) - tail:]), ""))
+    blocks.append(("equal", "".join(a[len(a) - tail :]), ""))
     return blocks
 
 

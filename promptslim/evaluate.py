@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from .cache import CallCache, call_key
 from .errors import PromptslimError
@@ -51,8 +51,15 @@ class Evaluation:
 class Evaluator:
     """Evaluates (candidate, case) pairs; counts new calls, cached calls and new energy."""
 
-    def __init__(self, spec: Spec, backend: Backend, cache: CallCache | None, *, concurrency: int = 1,
-                 on_call: Callable[[Evaluation], None] | None = None):
+    def __init__(
+        self,
+        spec: Spec,
+        backend: Backend,
+        cache: CallCache | None,
+        *,
+        concurrency: int = 1,
+        on_call: Callable[[Evaluation], None] | None = None,
+    ):
         self.spec, self.backend, self.cache = spec, backend, cache
         self.costing = Costing(target=spec.target, region=spec.region)
         self.concurrency = max(1, concurrency)
@@ -99,10 +106,17 @@ class Evaluator:
             prompt_tokens = count_tokens(rendered, self.spec.target, mode=self.spec.mode)
             output_tokens = count_text(text, self.spec.target) if text else 0
         return Evaluation(
-            case_id=case.id, text=text, score=score, prompt_tokens=prompt_tokens, completion_tokens=output_tokens,
-            energy_j=completion.energy_j, energy_method=completion.energy_method,
-            co2_g=self.costing.co2_g(completion.energy_j), cost_usd=self.costing.cost_usd(rendered, self.spec.mode, text),
-            wall_s=completion.wall_s, cached=cached,
+            case_id=case.id,
+            text=text,
+            score=score,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=output_tokens,
+            energy_j=completion.energy_j,
+            energy_method=completion.energy_method,
+            co2_g=self.costing.co2_g(completion.energy_j),
+            cost_usd=self.costing.cost_usd(rendered, self.spec.mode, text),
+            wall_s=completion.wall_s,
+            cached=cached,
         )
 
     def _account(self, evaluation: Evaluation) -> None:

@@ -9,8 +9,8 @@ after any <keep> markers are taken out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .generators import rules
 from .generators.caps import has_length_instruction
@@ -36,8 +36,9 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def find_issues(prompt: Prompt, count: Callable[[str], int], tokens: int, long_tokens: int,
-                target: str) -> tuple[Finding, ...]:
+def find_issues(
+    prompt: Prompt, count: Callable[[str], int], tokens: int, long_tokens: int, target: str
+) -> tuple[Finding, ...]:
     """Every finding of one prompt; `count` gives a text's tokens and `tokens` the prompt's, on `target`."""
     found: list[Finding] = []
     for part, text in enumerate(prompt.parts()):
@@ -46,10 +47,20 @@ def find_issues(prompt: Prompt, count: Callable[[str], int], tokens: int, long_t
     last = len(prompt.parts()) - 1
     end = len(prompt.parts()[last])
     if not has_length_instruction("\n".join(prompt.parts())):
-        found.append(Finding("no length instruction", end, end, "", last,
-                             detail="nothing bounds the answer's length: say how long it should be, and cap max_tokens"))
+        found.append(
+            Finding(
+                "no length instruction",
+                end,
+                end,
+                "",
+                last,
+                detail="nothing bounds the answer's length: say how long it should be, and cap max_tokens",
+            )
+        )
     if tokens > long_tokens:
-        found.append(Finding("long prompt", 0, end, "", last, detail=f"{tokens:,} {target} tokens (over {long_tokens:,})"))
+        found.append(
+            Finding("long prompt", 0, end, "", last, detail=f"{tokens:,} {target} tokens (over {long_tokens:,})")
+        )
     return tuple(found)
 
 
@@ -60,5 +71,13 @@ def _few_shots(text: str, part: int, count: Callable[[str], int], tokens: int, t
     start, end = demos[0].start, demos[-1].end
     shot_tokens = count(text[start:end])
     share = f" ({100 * shot_tokens / tokens:.0f}% of the prompt)" if tokens else ""
-    return [Finding("few-shot", start, end, excerpt(text[start:end]), part,
-                    detail=f"{len(demos)} examples, {shot_tokens:,} {target} tokens{share}: a few usually do")]
+    return [
+        Finding(
+            "few-shot",
+            start,
+            end,
+            excerpt(text[start:end]),
+            part,
+            detail=f"{len(demos)} examples, {shot_tokens:,} {target} tokens{share}: a few usually do",
+        )
+    ]

@@ -7,7 +7,7 @@ rules -> shots -> prune -> caps. Every variant has passed its generator's struct
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .generators import caps, prune, rules, shots
 from .generators.base import Variant
@@ -18,7 +18,7 @@ PRUNE_RATES = (0.7, 0.5)
 
 
 def variants(
-    prompt: "Prompt | str | list[dict]",
+    prompt: Prompt | str | list[dict],
     *,
     max_tokens: int = 256,
     labels: Sequence[str] = (),
@@ -76,7 +76,7 @@ def _prune_variants(prompt: Prompt, llm, count, keep) -> Iterator[Variant]:
     if llm is None:
         return
     for rate in PRUNE_RATES:
-        pruned = prompt.map_text(lambda s: prune.prune_text(s, llm, count, rate, keep))
+        pruned = prompt.map_text(lambda s, rate=rate: prune.prune_text(s, llm, count, rate, keep))
         if pruned != prompt:
             yield Variant(pruned, f"prune: kept ~{rate:.0%} of tokens", lineage=("prune",))
 

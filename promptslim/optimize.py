@@ -6,9 +6,9 @@ spec -> variants -> race (evaluate through the cache) -> selection -> OptimizeRe
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 from .cache import CallCache
 from .errors import InputError
@@ -23,7 +23,7 @@ from .runtime import Backend, open_backend
 from .search import DECODE_TO_PREFILL, Race, SearchResult, Track, fit_calls, pareto_front, weighted_tokens
 from .spec import OBJECTIVES, Spec, load_spec
 from .stats import mean_ci
-from .tokens import LOCAL, count_text, count_tokens
+from .tokens import LOCAL, count_text
 
 MAX_CANDIDATES = 16
 EXAMPLE_CASES = 20
@@ -43,7 +43,7 @@ class Progress:
 class VariantResult:
     id: str
     description: str
-    prompt: "str | list[dict]"
+    prompt: str | list[dict]
     max_tokens: int
     score: float | None
     score_ci: tuple[float, float] | None
@@ -110,14 +110,14 @@ class OptimizeResult:
 
 
 def optimize(
-    spec_or_path: "Spec | str | Path",
+    spec_or_path: Spec | str | Path,
     *,
     backend: Backend | None = None,
     objective: str | None = None,
     budget_calls: int | None = None,
     exhaustive: bool = False,
     concurrency: int = 1,
-    cache: "CallCache | str | Path | bool | None" = None,
+    cache: CallCache | str | Path | bool | None = None,
     max_candidates: int = MAX_CANDIDATES,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> OptimizeResult:
@@ -146,11 +146,21 @@ def optimize(
     prompt_tokens = {c.id: float(sum(count(p) for p in c.prompt.parts())) for c in [baseline, *candidates]}
     evaluator = Evaluator(spec, backend, cache, concurrency=concurrency, on_call=on_call)
     race = Race(evaluator, spec.accept, objective, budget_calls=budget_calls)
-    search = race.run(baseline, candidates, spec.cases, prompt_tokens=prompt_tokens,
-                      output_weight=_output_weight(objective, spec.target), seed=spec.seed, exhaustive=exhaustive)
+    search = race.run(
+        baseline,
+        candidates,
+        spec.cases,
+        prompt_tokens=prompt_tokens,
+        output_weight=_output_weight(objective, spec.target),
+        seed=spec.seed,
+        exhaustive=exhaustive,
+    )
     spend = Spend(
-        model_calls=evaluator.model_calls, cached_calls=evaluator.cached_calls, energy_j=evaluator.new_energy_j,
-        exhaustive_calls=upper_bound, wall_s=time.perf_counter() - started,
+        model_calls=evaluator.model_calls,
+        cached_calls=evaluator.cached_calls,
+        energy_j=evaluator.new_energy_j,
+        exhaustive_calls=upper_bound,
+        wall_s=time.perf_counter() - started,
         generation_energy_j=generation_j,
         evaluation_energy_j=sum(e.energy_j for t in [search.baseline, *search.tracks] for e in t.evaluations),
     )
@@ -161,7 +171,9 @@ def _check(spec: Spec, objective: str, budget_calls: int | None, max_candidates:
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective '{objective}': use one of {', '.join(OBJECTIVES)}")
     if objective == "cost" and (spec.target == LOCAL or price_for(spec.target) is None):
-        raise InputError(f"objective cost needs a target with a known price, not '{spec.target}': set target: gpt-4o or add a price")
+        raise InputError(
+            f"objective cost needs a target with a known price, not '{spec.target}': set target: gpt-4o or add a price"
+        )
     if budget_calls is not None and budget_calls < 1:
         raise InputError(f"--budget-calls {budget_calls}: must be at least 1")
     if max_candidates < 1:
@@ -194,7 +206,9 @@ def _output_weight(objective: str, target: str) -> float:
 def make_candidates(spec: Spec, count, backend, limit: int) -> list[Candidate]:
     """The generators' variants, spread over the range of estimated cost when there are many."""
     prune_llm = _prune_llm(backend)
-    found = list(variants(spec.prompt, max_tokens=spec.max_tokens, labels=spec.labels, count=count, prune_llm=prune_llm))
+    found = list(
+        variants(spec.prompt, max_tokens=spec.max_tokens, labels=spec.labels, count=count, prune_llm=prune_llm)
+    )
     caps = {id(v): v.max_tokens or spec.max_tokens for v in found}
     weight = DECODE_TO_PREFILL
     found.sort(key=lambda v: weighted_tokens(sum(count(p) for p in v.prompt.parts()), caps[id(v)], weight))
@@ -261,17 +275,35 @@ def _result(spec: Spec, objective: str, backend, search: SearchResult, spend: Sp
         energy_pct=_pct(before_j, after_j),
         cost_pct=_pct(base.cost_usd, best.cost_usd),
         co2_pct=_pct(before_j, after_j) if energy else _pct(base.co2_g, best.co2_g),
-        breakeven_calls=(spend.evaluation_energy_j + spend.generation_energy_j) / saved_j if accepted and saved_j > 0 else None,
+        breakeven_calls=(spend.evaluation_energy_j + spend.generation_energy_j) / saved_j
+        if accepted and saved_j > 0
+        else None,
         energy_basis="fit" if energy else "measured",
     )
     return OptimizeResult(
-        name=spec.name, objective=objective, target=spec.target, model=backend.name, region=spec.region,
-        accepted=accepted, note=_note(search, best, objective), budget_exhausted=search.budget_exhausted,
-        acceptance={"max_drop": spec.accept.max_drop, "min_score": spec.accept.min_score,
-                    "confidence": spec.accept.confidence, "method": _method(search)},
-        baseline=base, best=best, frontier=tuple(v for v in everything if v.id in frontier_ids),
-        variants=tuple(everything), spend=spend, savings=savings, cases=_examples(search),
-        best_prompt=search.winner.candidate.prompt, best_max_tokens=search.winner.candidate.max_tokens,
+        name=spec.name,
+        objective=objective,
+        target=spec.target,
+        model=backend.name,
+        region=spec.region,
+        accepted=accepted,
+        note=_note(search, best, objective),
+        budget_exhausted=search.budget_exhausted,
+        acceptance={
+            "max_drop": spec.accept.max_drop,
+            "min_score": spec.accept.min_score,
+            "confidence": spec.accept.confidence,
+            "method": _method(search),
+        },
+        baseline=base,
+        best=best,
+        frontier=tuple(v for v in everything if v.id in frontier_ids),
+        variants=tuple(everything),
+        spend=spend,
+        savings=savings,
+        cases=_examples(search),
+        best_prompt=search.winner.candidate.prompt,
+        best_max_tokens=search.winner.candidate.max_tokens,
         energy_fit=energy,
     )
 
@@ -292,70 +324,15 @@ def _examples(search: SearchResult) -> tuple[dict, ...]:
     best = {e.case_id: e for e in search.winner.evaluations}
     out = []
     for case, base in zip(search.case_order, search.baseline.evaluations):
-        out.append({"id": case.id, "vars": dict(case.vars), "expected": case.expected,
-                    "baseline_output": base.text, "best_output": best[case.id].text if case.id in best else None})
+        out.append(
+            {
+                "id": case.id,
+                "vars": dict(case.vars),
+                "expected": case.expected,
+                "baseline_output": base.text,
+                "best_output": best[case.id].text if case.id in best else None,
+            }
+        )
         if len(out) == EXAMPLE_CASES:
             break
     return tuple(out)
-
-
-def write_outputs(result: OptimizeResult, spec: Spec, out_dir: str | Path) -> list[Path]:
-    """The winning spec, report.json, report.md and report.html; the source spec is never touched."""
-    from .report import to_html, to_json, to_markdown
-
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a directory: give a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    spec_path = out / f"{_safe_name(spec.name)}.optimized.yaml"
-    if spec.path is not None and spec_path.resolve() == spec.path.resolve():
-        raise InputError(f"--out {out}: would overwrite the source spec {spec.path}: choose another directory")
-    report = result.to_dict()
-    files = {
-        spec_path: winning_spec(result, spec, out),
-        out / "report.json": to_json(report) + "\n",
-        out / "report.md": to_markdown(report),
-        out / "report.html": to_html(report),
-    }
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
-    return list(files)
-
-
-def _safe_name(name: str) -> str:
-    import re
-
-    return re.sub(r"[^\w.-]+", "-", name).strip("-.") or "task"
-
-
-def winning_spec(result: OptimizeResult, spec: Spec, out: Path) -> str:
-    """The source spec with the winning prompt and max_tokens; cases still point at the source."""
-    import os
-
-    import yaml
-
-    data = dict(spec.source)
-    data.pop("prompt", None)
-    data.pop("messages", None)
-    key = "messages" if result.best_prompt.is_chat else "prompt"
-    ordered = {}
-    for name, value in data.items():
-        ordered[name] = value
-        if name == "mode":
-            ordered[key] = result.best_prompt.to_json()
-    ordered.setdefault(key, result.best_prompt.to_json())
-    ordered["max_tokens"] = result.best_max_tokens
-    if isinstance(data.get("cases"), str) and spec.path is not None:
-        source_cases = (spec.path.parent / data["cases"]).resolve()
-        ordered["cases"] = os.path.relpath(source_cases, out.resolve())
-
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    def text(dumper, value: str):
-        style = ("|" if value.strip() else '"') if "\n" in value else None  # "\n" alone reads better quoted
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, text)
-    header = f"# {spec.name}, optimised by promptslim: {result.note}\n"
-    return header + yaml.dump(ordered, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=1000)

@@ -6,9 +6,9 @@ Template variables are filled by plain substitution; nothing in a prompt is ever
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 from .errors import InputError
 
@@ -37,7 +37,7 @@ class Prompt:
             raise ValueError("a Prompt holds either text or messages")
 
     @classmethod
-    def of(cls, value: "str | Prompt | Iterable[Mapping[str, str]]") -> "Prompt":
+    def of(cls, value: str | Prompt | Iterable[Mapping[str, str]]) -> Prompt:
         """Accept a Prompt, a string, or OpenAI-style message dicts."""
         if isinstance(value, Prompt):
             return value
@@ -58,7 +58,7 @@ class Prompt:
         """Every piece of text the prompt holds, in order."""
         return [self.text] if self.text is not None else [m.content for m in self.messages]
 
-    def map_text(self, fn: Callable[[str], str]) -> "Prompt":
+    def map_text(self, fn: Callable[[str], str]) -> Prompt:
         """A copy with `fn` applied to every piece of text."""
         if self.text is not None:
             return replace(self, text=fn(self.text))
@@ -72,13 +72,11 @@ class Prompt:
                 seen.setdefault(match.group(1), None)
         return list(seen)
 
-    def render(self, values: Mapping[str, object]) -> "Prompt":
+    def render(self, values: Mapping[str, object]) -> Prompt:
         """Fill every {{var}}; a variable without a value is an input error naming it."""
         missing = [name for name in self.variables() if name not in values]
         if missing:
-            raise InputError(
-                f"prompt variable '{missing[0]}' has no value: pass it (e.g. --var {missing[0]}=VALUE)"
-            )
+            raise InputError(f"prompt variable '{missing[0]}' has no value: pass it (e.g. --var {missing[0]}=VALUE)")
         return self.map_text(lambda s: VARIABLE.sub(lambda m: str(values[m.group(1)]), s))
 
     def as_messages(self) -> list[dict]:
@@ -92,7 +90,7 @@ class Prompt:
             raise InputError("completion mode needs a text prompt, not chat messages: use --mode chat")
         return self.text
 
-    def to_json(self) -> "str | list[dict]":
+    def to_json(self) -> str | list[dict]:
         return self.text if self.text is not None else self.as_messages()
 
 
@@ -131,9 +129,7 @@ def read_text(source: str | Path, *, stdin=None) -> str:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{name}: not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8"
-            ) from None
+            raise InputError(f"{name}: not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8") from None
     if not text.strip():
         raise InputError(f"{name}: the prompt is empty: write a prompt into it")
     return drop_final_newline(text)

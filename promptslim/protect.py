@@ -12,9 +12,9 @@ import json
 import re
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
 
 from .errors import InputError
 from .prompt import VARIABLE
@@ -26,9 +26,19 @@ _KEEP_BLOCK = re.compile(r"<keep>(.*?)</keep>", re.I | re.S)
 _PATTERNS: list[tuple[str, re.Pattern, tuple[str, ...]]] = [
     ("variable", VARIABLE, ("{{",)),
     ("code", re.compile(r"`[^`\n]+`"), ("`",)),
-    ("url", re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`)\]]+|\bwww\.[^\s<>\"'`)\]]+", re.I), ("://", "www.", "WWW.", "Www.")),
+    (
+        "url",
+        re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`)\]]+|\bwww\.[^\s<>\"'`)\]]+", re.I),
+        ("://", "www.", "WWW.", "Www."),
+    ),
     ("email", re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"), ("@",)),
-    ("quote", re.compile(r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|「[^」\n]{1,300}」|『[^』\n]{1,300}』|(?<![\w])'[^'\n]{1,300}'(?![\w])"), ('"', "“", "「", "『", "'")),
+    (
+        "quote",
+        re.compile(
+            r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|「[^」\n]{1,300}」|『[^』\n]{1,300}』|(?<![\w])'[^'\n]{1,300}'(?![\w])"
+        ),
+        ('"', "“", "「", "『", "'"),
+    ),
     # [-+]?\$?\d+(?:[.,:/]\d+)*%?, written to open with one character class: the regex engine
     # then jumps between candidate characters instead of trying the pattern at every position
     ("number", re.compile(r"[-+$\d](?:(?<=[-+])\$?\d+|(?<=\$)\d+|(?<=\d)\d*)(?:[.,:/]\d+)*%?"), tuple("0123456789")),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from .measure.costing import Costing
 from .prompt import Prompt
@@ -25,7 +25,7 @@ class RunResult:
 
 
 def run(
-    prompt: "Prompt | str | list[dict]",
+    prompt: Prompt | str | list[dict],
     *,
     variables: Mapping[str, object] | None = None,
     mode: str = "completion",

@@ -13,9 +13,9 @@ import re
 import string
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Callable, Mapping
 
 from .errors import InputError
 
@@ -49,6 +49,7 @@ def clamp(value: object, name: str) -> float:
 
 
 # --- text and numbers -------------------------------------------------------------------
+
 
 def as_text(value: object) -> str:
     """Expected values from YAML/JSON as the text a model would write: 3.0 -> '3', True -> 'true'."""
@@ -232,6 +233,7 @@ def json_agreement(found: object, expected: object) -> float:
 
 # --- token overlap -------------------------------------------------------------------------
 
+
 def f_measure(overlap: int, n_output: int, n_expected: int) -> float:
     if overlap == 0:
         return 0.0
@@ -287,6 +289,7 @@ def fidelity(output: str, expected: object, reference: str | None) -> float:
 
 # --- parameters ------------------------------------------------------------------------------
 
+
 def _flag(scorer: str, params: Mapping[str, object], key: str, default: bool) -> bool:
     value = params.get(key, default)
     if not isinstance(value, bool):
@@ -311,6 +314,7 @@ def _words(scorer: str, params: Mapping[str, object], key: str, required: bool) 
 
 
 # --- the built-in scorers --------------------------------------------------------------------
+
 
 def _exact(params: Mapping[str, object]) -> ScoreFn:
     fold = (lambda s: s) if _flag("exact", params, "case_sensitive", False) else str.casefold

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 from .evaluate import Candidate, Evaluation, Evaluator
 from .measure.energy_fit import Fit, fit
@@ -71,8 +71,11 @@ def fit_calls(evaluations: Sequence[Evaluation], attribute: str = "energy_j") ->
         return None
     main = methods.most_common(1)[0][0]
     measured = [e for e in measured if e.energy_method == main]
-    return fit([e.prompt_tokens for e in measured], [e.completion_tokens for e in measured],
-               [getattr(e, attribute) for e in measured])
+    return fit(
+        [e.prompt_tokens for e in measured],
+        [e.completion_tokens for e in measured],
+        [getattr(e, attribute) for e in measured],
+    )
 
 
 def mean_cost(evaluations: Sequence[Evaluation], objective: str) -> float:
@@ -133,8 +136,17 @@ class Race:
         track.evaluations += self.evaluator.run(track.candidate, cases)
         return not self.exhausted
 
-    def run(self, baseline: Candidate, candidates: Sequence[Candidate], cases: Sequence[Case], *,
-            prompt_tokens: dict[str, float], output_weight: float, seed: int, exhaustive: bool = False) -> SearchResult:
+    def run(
+        self,
+        baseline: Candidate,
+        candidates: Sequence[Candidate],
+        cases: Sequence[Case],
+        *,
+        prompt_tokens: dict[str, float],
+        output_weight: float,
+        seed: int,
+        exhaustive: bool = False,
+    ) -> SearchResult:
         order = case_order(cases, seed)
         base = Track(baseline, status="baseline")
         self._evaluate(base, order)
@@ -174,15 +186,21 @@ class Race:
     def cost(self, track: Track, cases: int | None = None) -> float:
         return track.cost(self.objective, cases, self.fit())
 
-    def _estimates(self, base: Track, baseline: Candidate, candidates, prompt_tokens, output_weight) -> dict[str, float]:
+    def _estimates(
+        self, base: Track, baseline: Candidate, candidates, prompt_tokens, output_weight
+    ) -> dict[str, float]:
         """Estimated cost per call in the objective's units, scaled by the measured baseline."""
         output = base.mean("completion_tokens") or 0.0
-        proxy = {c.id: weighted_tokens(prompt_tokens[c.id], min(c.max_tokens, output), output_weight) for c in candidates}
+        proxy = {
+            c.id: weighted_tokens(prompt_tokens[c.id], min(c.max_tokens, output), output_weight) for c in candidates
+        }
         base_proxy = weighted_tokens(prompt_tokens[baseline.id], output, output_weight)
         scale = self.cost(base) / base_proxy if base_proxy else 1.0
         return {cid: value * scale for cid, value in proxy.items()}
 
-    def _race(self, track: Track, order: list[Case], base_scores: list[float], best: Track | None, exhaustive: bool) -> None:
+    def _race(
+        self, track: Track, order: list[Case], base_scores: list[float], best: Track | None, exhaustive: bool
+    ) -> None:
         track.status = "racing"
         for start in range(0, len(order), ROUND_CASES):
             if not self._evaluate(track, order[start : start + ROUND_CASES]):
@@ -208,7 +226,7 @@ def pareto_front(tracks: Sequence[Track], objective: str, fit: Fit | None = None
     points = [(t.cost(objective, fit=fit), -(t.mean("score") or 0.0), t) for t in tracks]
     points.sort(key=lambda p: (p[0], p[1]))
     front, best_score = [], float("inf")
-    for cost, neg_score, track in points:
+    for _cost, neg_score, track in points:
         if neg_score < best_score:
             front.append(track)
             best_score = neg_score

@@ -6,10 +6,9 @@ import dataclasses
 import json
 import math
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TextIO
-
 
 _PLAIN = (str, int, bool, type(None))
 
@@ -36,7 +35,7 @@ def to_jsonable(value):
     return value
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_names(cls) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
@@ -59,7 +58,7 @@ def write_json(value, out: TextIO, *, rows: str) -> None:
     data = to_jsonable(data)
     head = json.dumps(data, indent=2, ensure_ascii=False)
     out.write(head[:-2] + ",\n" if data else "{\n")
-    out.write(f'  {json.dumps(rows)}: [')
+    out.write(f"  {json.dumps(rows)}: [")
     for i, entry in enumerate(entries):
         out.write(("," if i else "") + "\n    " + json.dumps(entry, ensure_ascii=False))
     out.write("\n  ]\n}\n" if entries else "]\n}\n")

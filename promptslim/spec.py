@@ -10,9 +10,10 @@ import csv
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -24,9 +25,28 @@ from .tokens import DEFAULT_TARGET, check_target
 OBJECTIVES = ("tokens", "energy", "cost", "co2")
 MODES = ("completion", "chat")
 KEYS = (
-    "name", "description", "mode", "prompt", "messages", "max_tokens", "stop", "cases", "scorer", "scorer_params",
-    "labels", "tolerance", "rel_tolerance", "pattern", "required_keys", "schema", "case_sensitive", "accept",
-    "objective", "target", "region", "seed",
+    "name",
+    "description",
+    "mode",
+    "prompt",
+    "messages",
+    "max_tokens",
+    "stop",
+    "cases",
+    "scorer",
+    "scorer_params",
+    "labels",
+    "tolerance",
+    "rel_tolerance",
+    "pattern",
+    "required_keys",
+    "schema",
+    "case_sensitive",
+    "accept",
+    "objective",
+    "target",
+    "region",
+    "seed",
 )
 ACCEPT_KEYS = ("max_drop", "min_score", "confidence")
 
@@ -100,7 +120,9 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[str, int]]:
         else:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text)
-            lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if isinstance(node, yaml.MappingNode) else {}
+            lines = (
+                {k.value: k.start_mark.line + 1 for k, _ in node.value} if isinstance(node, yaml.MappingNode) else {}
+            )
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}): fix the syntax") from None
     except yaml.YAMLError as exc:
@@ -128,7 +150,9 @@ def spec_from_dict(data: Mapping[str, Any], *, path: Path | None = None, where: 
     prompt = _prompt(data, mode, where)
     scorer_name = data.get("scorer")
     if not isinstance(scorer_name, str) or not scorer_name:
-        raise where.error("scorer", "missing: name a scorer (label, exact, contains, regex, number, json, f1, rouge_l, fidelity)")
+        raise where.error(
+            "scorer", "missing: name a scorer (label, exact, contains, regex, number, json, f1, rouge_l, fidelity)"
+        )
     try:
         scorer = make_scorer(scorer_name, _scorer_params(data, scorer_name, where))
     except InputError as exc:
@@ -281,7 +305,11 @@ def read_cases_file(path: Path, where: _Where) -> list[tuple[int, Any]]:
 
 def _csv_case(row: dict) -> dict:
     """CSV columns are variables, except `expected` and `id`."""
-    return {"id": row.get("id"), "expected": row.get("expected"), "vars": {k: v for k, v in row.items() if k not in ("id", "expected")}}
+    return {
+        "id": row.get("id"),
+        "expected": row.get("expected"),
+        "vars": {k: v for k, v in row.items() if k not in ("id", "expected")},
+    }
 
 
 def _check_cases(prompt: Prompt, cases: tuple[Case, ...], scorer: Scorer, where: _Where) -> None:

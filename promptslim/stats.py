@@ -8,10 +8,10 @@ passed == (lower > -margin) == (p_value < 1 - confidence).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -110,9 +110,12 @@ def _complete(base_full: Sequence[float], cand_partial: Sequence[float], fill: f
 
 # --- checks -----------------------------------------------------------------------------------
 
+
 def _check_level(margin: float, confidence: float) -> None:
     if not 0 <= margin < 1:
-        raise InputError(f"max_drop must be in [0, 1), got {margin!r}: give the tolerated drop as a fraction, e.g. 0.02")
+        raise InputError(
+            f"max_drop must be in [0, 1), got {margin!r}: give the tolerated drop as a fraction, e.g. 0.02"
+        )
     if not 0 < confidence < 1:
         raise InputError(f"confidence must be between 0 and 1, got {confidence!r}: use e.g. 0.95")
 
@@ -156,6 +159,7 @@ def _sup_below(f: Callable[[float], float], lo: float, hi: float, alpha: float) 
 
 
 # --- 0/1 scores --------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=4096)  # racing asks about the same tallies again and again
 def _paired_binary(b: int, c: int, n: int, margin: float, alpha: float) -> tuple[float, float, str]:
@@ -284,6 +288,7 @@ def _wilson(successes: int, n: int, alpha: float) -> tuple[float, float]:
 
 
 # --- graded scores ------------------------------------------------------------------------------
+
 
 def _bootstrap_means(values: np.ndarray, seed: int, resamples: int) -> np.ndarray:
     """Means of `resamples` seeded resamples with replacement, drawn in one array."""

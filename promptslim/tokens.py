@@ -6,7 +6,7 @@ plus `local`, the local GGUF model (chat-template overhead included in chat mode
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 from .errors import InputError, RuntimeFailure
@@ -40,14 +40,13 @@ def check_target(target: str) -> str:
     if target != LOCAL and not is_tiktoken_target(target):
         chat_models = [t for t in known_targets() if t.startswith(("gpt-", "o1", "o3", "o4")) or t == LOCAL]
         raise InputError(
-            f"unknown target model '{target}': use one of {', '.join(chat_models)} "
-            "(or any model name tiktoken knows)"
+            f"unknown target model '{target}': use one of {', '.join(chat_models)} (or any model name tiktoken knows)"
         )
     return target
 
 
-@lru_cache(maxsize=None)
-def encoding_for(target: str) -> "tiktoken.Encoding":
+@cache
+def encoding_for(target: str) -> tiktoken.Encoding:
     """The tiktoken encoding of a target; a clear error when it cannot be loaded offline."""
     import tiktoken
 
@@ -67,7 +66,7 @@ def count_text(text: str, target: str = DEFAULT_TARGET) -> int:
     return len(encoding_for(target).encode_ordinary(text))
 
 
-def count_tokens(prompt: "Prompt | str", target: str = DEFAULT_TARGET, *, mode: str = "completion", backend=None) -> int:
+def count_tokens(prompt: Prompt | str, target: str = DEFAULT_TARGET, *, mode: str = "completion", backend=None) -> int:
     """Prompt tokens for a target model: text as is, chat with its per-message overhead.
 
     `backend` is the local model to count with when target is `local` (default: embedded).
@@ -85,7 +84,7 @@ def count_tokens(prompt: "Prompt | str", target: str = DEFAULT_TARGET, *, mode: 
     return sum(count_text(part, target) for part in prompt.parts())
 
 
-@lru_cache(maxsize=None)
+@cache
 def local_backend(model: str | None = None):
     """The local GGUF model (default: the embedded one), one backend per model and process."""
     from .runtime.llama import LlamaBackend

@@ -46,9 +46,25 @@ def llama_server(model_path, tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2", "--seed", "0"],
-            stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(model_path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "2048",
+                "--model_alias",
+                "smollm2",
+                "--seed",
+                "0",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -59,7 +75,7 @@ def llama_server(model_path, tmp_path_factory):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("llama.cpp server did not start:\n" + log.read_text()[-2000:])
+                    raise RuntimeError("llama.cpp server did not start:\n" + log.read_text()[-2000:]) from None
                 time.sleep(0.3)
         yield url
     finally:
@@ -75,7 +91,11 @@ def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None, env
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "promptslim", *args],
-        input=stdin, capture_output=True, cwd=cwd, env=full_env, timeout=600,
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=600,
     )
 
 

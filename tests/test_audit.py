@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import PROMPTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,11 +20,11 @@ import promptslim
 from promptslim.compress import compress
 from promptslim.prompt import read_text
 
-from conftest import PROMPTS
-
 AUDIT = sys.modules["promptslim.audit"]  # the module; `promptslim.audit` is the function
-WORDY = ("Hello! I would like you to please read the review below very carefully and, in order to help us, "
-         "decide whether it is positive or negative. Thank you so much in advance!\n\nReview: {{review}}\nSentiment:")
+WORDY = (
+    "Hello! I would like you to please read the review below very carefully and, in order to help us, "
+    "decide whether it is positive or negative. Thank you so much in advance!\n\nReview: {{review}}\nSentiment:"
+)
 
 
 def write(folder: Path, name: str, content: "str | bytes") -> Path:
@@ -49,15 +50,25 @@ def corpus(tmp_path: Path) -> Path:
     write(root, "sub/b.md", "# Summary\n\nPlease kindly summarise the text below in order to help me.\n\n{{text}}\n")
     write(root, "sub/deeper/c.prompt", "Translate into French, answer with the translation only: {{text}}")
     write(root, "spec.yaml", "name: s\nmax_tokens: 7\nprompt: |\n  Could you please answer in one word: {{q}}\n")
-    write(root, "chat.json", json.dumps({"messages": [{"role": "system", "content": "Hi there! Be brief."},
-                                                      {"role": "user", "content": "{{question}}"}]}))
+    write(
+        root,
+        "chat.json",
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": "Hi there! Be brief."},
+                    {"role": "user", "content": "{{question}}"},
+                ]
+            }
+        ),
+    )
     write(root, "config.yaml", "retries: 3\n")
     write(root, "list.json", "[1, 2, 3]")
     write(root, "turns.json", json.dumps([{"role": "user", "content": "Please kindly say hi."}]))
     write(root, "script.py", "print('not a prompt')\n")
     write(root, ".git/info/exclude.txt", "Please ignore me: a hidden folder is not entered.")
     write(root, "rows.jsonl", '{"prompt": "Please answer very briefly: {{q}}"}\n\n{"prompt": "Just say yes."}\n')
-    write(root, "sheet.csv", "id,prompt\n1,Please summarise this.\n2,\"Line one\nline two, basically\"\n")
+    write(root, "sheet.csv", 'id,prompt\n1,Please summarise this.\n2,"Line one\nline two, basically"\n')
     return root
 
 
@@ -67,8 +78,18 @@ def corpus(tmp_path: Path) -> Path:
 def test_a_folder_is_read_recursively_with_every_kind_of_file(corpus):
     report = promptslim.audit([str(corpus)])
     ids = {Path(i).name for i in by_id(report)}
-    assert ids == {"a.txt", "b.md", "c.prompt", "spec.yaml", "chat.json", "turns.json", "rows.jsonl:1",
-                   "rows.jsonl:3", "sheet.csv:2", "sheet.csv:3"}
+    assert ids == {
+        "a.txt",
+        "b.md",
+        "c.prompt",
+        "spec.yaml",
+        "chat.json",
+        "turns.json",
+        "rows.jsonl:1",
+        "rows.jsonl:3",
+        "sheet.csv:2",
+        "sheet.csv:3",
+    }
     assert not report.failures
     skipped = {Path(p.source).name: p.message for p in report.notes}
     assert set(skipped) == {"config.yaml", "list.json"} and "not a promptslim spec" in skipped["config.yaml"]
@@ -350,11 +371,38 @@ def test_html_is_one_file_that_escapes_prompt_text():
 # ---------------------------------------------------------------- the compress property
 
 
-fragments = st.sampled_from(["Please", "kindly", "in order to", "Thank you in advance!", "Hello!", "the", "answer",
-                             "I would like you to", "very", "\n", "\n\n\n", "  ", ".", ",", "请", "您好，", "Review:",
-                             "{{x}}", "`code`", "42", "\"quoted\"", "due to the fact that", "Note that"])
-texts = st.lists(st.one_of(fragments, st.text(string.ascii_letters + " ", max_size=12)), min_size=1, max_size=20).map(
-    " ".join).filter(lambda s: s.strip())
+fragments = st.sampled_from(
+    [
+        "Please",
+        "kindly",
+        "in order to",
+        "Thank you in advance!",
+        "Hello!",
+        "the",
+        "answer",
+        "I would like you to",
+        "very",
+        "\n",
+        "\n\n\n",
+        "  ",
+        ".",
+        ",",
+        "请",
+        "您好，",
+        "Review:",
+        "{{x}}",
+        "`code`",
+        "42",
+        '"quoted"',
+        "due to the fact that",
+        "Note that",
+    ]
+)
+texts = (
+    st.lists(st.one_of(fragments, st.text(string.ascii_letters + " ", max_size=12)), min_size=1, max_size=20)
+    .map(" ".join)
+    .filter(lambda s: s.strip())
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -371,4 +419,7 @@ def test_the_cli_audit_and_compress_agree_on_one_file(cli):
     path = PROMPTS / "examples" / "support-triage.txt"
     audited = json.loads(cli("audit", str(path), "--format", "json", "--target", "gpt-4").out)["prompts"][0]
     compressed = json.loads(cli("compress", str(path), "--method", "rules", "--target", "gpt-4", "--json").out)
-    assert (audited["tokens"], audited["tokens_after"]) == (compressed["original_tokens"], compressed["compressed_tokens"])
+    assert (audited["tokens"], audited["tokens_after"]) == (
+        compressed["original_tokens"],
+        compressed["compressed_tokens"],
+    )

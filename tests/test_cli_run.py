@@ -5,18 +5,30 @@ import socket
 import sys
 
 import pytest
+from conftest import PROMPTS
 
 import promptslim
 
-from conftest import PROMPTS
-
 pytestmark = pytest.mark.slow
-RUN_KEYS = {"text", "model", "prompt_tokens", "completion_tokens", "wall_s", "cpu_s", "energy_j", "energy_method", "co2_g", "cost_usd"}
+RUN_KEYS = {
+    "text",
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "wall_s",
+    "cpu_s",
+    "energy_j",
+    "energy_method",
+    "co2_g",
+    "cost_usd",
+}
 EXAMPLE = str(PROMPTS / "capital-city.txt")
 
 
 def test_run_json_has_every_key(cli):
-    proc = cli("run", EXAMPLE, "--var", "country=Italy", "--max-tokens", "4", "--stop", "\\n", "--target", "gpt-4o", "--json")
+    proc = cli(
+        "run", EXAMPLE, "--var", "country=Italy", "--max-tokens", "4", "--stop", "\\n", "--target", "gpt-4o", "--json"
+    )
     assert proc.returncode == 0, proc.err
     result = json.loads(proc.out)
     assert set(result) == RUN_KEYS
@@ -44,8 +56,10 @@ def test_count_agrees_with_model_and_tiktoken(cli, local_backend):
 
 
 def test_a_file_of_chat_messages_runs_counts_and_compresses_as_chat(cli, tmp_path, local_backend):
-    messages = [{"role": "system", "content": "You are a very helpful assistant. Please answer in one word."},
-                {"role": "user", "content": "Hi! Could you please name the capital of {{country}}?"}]
+    messages = [
+        {"role": "system", "content": "You are a very helpful assistant. Please answer in one word."},
+        {"role": "user", "content": "Hi! Could you please name the capital of {{country}}?"},
+    ]
     path = tmp_path / "chat.json"
     path.write_text(json.dumps(messages), encoding="utf-8")
     ran = cli("run", str(path), "--var", "country=France", "--max-tokens", "4", "--json")
@@ -58,7 +72,8 @@ def test_a_file_of_chat_messages_runs_counts_and_compresses_as_chat(cli, tmp_pat
     assert compressed.returncode == 0, compressed.err
     assert json.loads(compressed.out) == [
         {"role": "system", "content": "You are a helpful assistant. Answer in one word."},
-        {"role": "user", "content": "Name the capital of {{country}}?"}]
+        {"role": "user", "content": "Name the capital of {{country}}?"},
+    ]
     assert cli("count", str(path), "--mode", "completion").returncode == 2
 
 
@@ -111,7 +126,7 @@ def test_debug_shows_the_traceback(cli):
     assert proc.returncode != 0 and "Traceback" in proc.err
 
 
-GUARD = r'''
+GUARD = r"""
 import socket, sys
 def guard(event, args):
     if event == "socket.connect":
@@ -123,7 +138,7 @@ def guard(event, args):
 sys.addaudithook(guard)
 from promptslim_cli.app import main
 main(sys.argv[1:])
-'''
+"""
 
 
 def test_default_run_makes_no_network_call_and_writes_no_file(tmp_path):
@@ -133,8 +148,24 @@ def test_default_run_makes_no_network_call_and_writes_no_file(tmp_path):
     prompt.write_text("The sky is")
     before = set(tmp_path.iterdir())
     proc = subprocess.run(
-        [sys.executable, "-c", GUARD, "run", str(prompt), "--max-tokens", "3", "--target", "gpt-4o", "--region", "DE", "--json"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            GUARD,
+            "run",
+            str(prompt),
+            "--max-tokens",
+            "3",
+            "--target",
+            "gpt-4o",
+            "--region",
+            "DE",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["co2_g"] > 0
@@ -143,6 +174,8 @@ def test_default_run_makes_no_network_call_and_writes_no_file(tmp_path):
 
 def test_emissions_csv_only_when_asked(cli, tmp_path):
     out = tmp_path / "emissions.csv"
-    proc = cli("run", "-", "--max-tokens", "3", "--region", "FR", "--emissions-csv", str(out), stdin=b"Hello", cwd=tmp_path)
+    proc = cli(
+        "run", "-", "--max-tokens", "3", "--region", "FR", "--emissions-csv", str(out), stdin=b"Hello", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.err
     assert out.is_file() and "emissions" in out.read_text().splitlines()[0]

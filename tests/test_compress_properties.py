@@ -12,22 +12,53 @@ from promptslim.generators import rules
 from promptslim.protect import preserved, protect
 from promptslim.tokens import count_text
 
-words = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="`{}<>"), min_size=0, max_size=40)
+words = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="`{}<>"), min_size=0, max_size=40
+)
 english = st.lists(
-    st.sampled_from(["Please", "kindly", "in order to", "due to the fact that", "Thank you in advance!", "Hello!",
-                     "the", "answer", "review", "I would like you to", "very", "\n", "\n\n\n", "  ", ".", ",", "请", "您好，",
-                     "麻烦你", "非常感谢！", "进行总结", "Review:", "- item", "# Title", "Summarise the text carefully."]),
-    min_size=0, max_size=25,
+    st.sampled_from(
+        [
+            "Please",
+            "kindly",
+            "in order to",
+            "due to the fact that",
+            "Thank you in advance!",
+            "Hello!",
+            "the",
+            "answer",
+            "review",
+            "I would like you to",
+            "very",
+            "\n",
+            "\n\n\n",
+            "  ",
+            ".",
+            ",",
+            "请",
+            "您好，",
+            "麻烦你",
+            "非常感谢！",
+            "进行总结",
+            "Review:",
+            "- item",
+            "# Title",
+            "Summarise the text carefully.",
+        ]
+    ),
+    min_size=0,
+    max_size=25,
 ).map(" ".join)
 variables = st.from_regex(r"\{\{[a-z_]{1,8}\}\}", fullmatch=True)
 code = words.map(lambda w: f"\n```python\n{w.replace('`', '')}\n```\n")
 inline = st.text(alphabet=string.ascii_letters + "()_.", min_size=1, max_size=12).map(lambda w: f"`{w}`")
 numbers = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6).map(lambda x: f"{x:.2f}")
-json_blocks = st.dictionaries(st.text(string.ascii_lowercase, min_size=1, max_size=5), st.integers(), min_size=1, max_size=3).map(
-    lambda d: "\n" + json.dumps(d, indent=2) + "\n"
-)
-prompts = st.lists(st.one_of(words, english, variables, code, inline, numbers, json_blocks), min_size=1, max_size=12).map(" ".join).filter(
-    lambda s: s.strip()
+json_blocks = st.dictionaries(
+    st.text(string.ascii_lowercase, min_size=1, max_size=5), st.integers(), min_size=1, max_size=3
+).map(lambda d: "\n" + json.dumps(d, indent=2) + "\n")
+prompts = (
+    st.lists(st.one_of(words, english, variables, code, inline, numbers, json_blocks), min_size=1, max_size=12)
+    .map(" ".join)
+    .filter(lambda s: s.strip())
 )
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

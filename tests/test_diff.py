@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 from promptslim.diff import DiffOp, word_diff
 
 # pieces that make before/after share words, so diffs have equal runs as well as changes
-PIECES = st.sampled_from(["the", "review", "positive", " ", "\n", "\t", ", ", ".", "`", "é", "{{var}}",
-                          "我", "喜欢", "。"])
+PIECES = st.sampled_from(
+    ["the", "review", "positive", " ", "\n", "\t", ", ", ".", "`", "é", "{{var}}", "我", "喜欢", "。"]
+)
 RELATED = st.lists(PIECES, max_size=40).map("".join)
 
 
@@ -46,22 +47,28 @@ def test_identical_texts_are_one_equal_op():
 
 def test_a_replacement_is_a_deletion_then_an_insertion():
     assert word_diff("the quick brown fox", "the slow red fox") == [
-        DiffOp("equal", "the "), DiffOp("delete", "quick brown"), DiffOp("insert", "slow red"),
+        DiffOp("equal", "the "),
+        DiffOp("delete", "quick brown"),
+        DiffOp("insert", "slow red"),
         DiffOp("equal", " fox"),
     ]
 
 
 def test_chinese_characters_are_words():
     assert word_diff("我喜欢这个产品", "我不喜欢这个产品") == [
-        DiffOp("equal", "我"), DiffOp("insert", "不"), DiffOp("equal", "喜欢这个产品"),
+        DiffOp("equal", "我"),
+        DiffOp("insert", "不"),
+        DiffOp("equal", "喜欢这个产品"),
     ]
     ops = word_diff("这个产品很好。", "这个手机很好。")
     assert [op for op in ops if op.op != "equal"] == [DiffOp("delete", "产品"), DiffOp("insert", "手机")]
 
 
 def test_realistic_prompt_edit():
-    before = ("You are a very helpful assistant. Please read the review below carefully.\n"
-              "Answer with exactly one word: positive or negative.\n\nReview: {{review}}\nSentiment:")
+    before = (
+        "You are a very helpful assistant. Please read the review below carefully.\n"
+        "Answer with exactly one word: positive or negative.\n\nReview: {{review}}\nSentiment:"
+    )
     after = "Answer with one word: positive or negative.\n\nReview: {{review}}\nSentiment:"
     ops = word_diff(before, after)
     assert rebuilt(ops) == (before, after)

@@ -3,8 +3,8 @@
 import re
 
 import pytest
+from conftest import PROMPTS
 
-from conftest import PROMPTS, ROOT
 from promptslim.compress import compress
 from promptslim.generate import variants
 from promptslim.generators import caps, rewrite, shots
@@ -25,23 +25,42 @@ def rules(name: str) -> str:
 
 def test_support_triage_loses_filler_and_keeps_structure():
     out = rules("support-triage")
-    for gone in ("Hello there", "thank you so much", "I would like you to", "kindly", "basically",
-                 "due to the fact that", "Thank you in advance", "In the event that"):
+    for gone in (
+        "Hello there",
+        "thank you so much",
+        "I would like you to",
+        "kindly",
+        "basically",
+        "due to the fact that",
+        "Thank you in advance",
+        "In the event that",
+    ):
         assert gone.lower() not in out.lower()
     assert out.count("answer with only one single category and nothing else") == 1  # the repeat went
-    for kept in ("{{ticket}}", "Category:", "- billing:", "- shipping:", "- technical:", "- account:",
-                 "billing, shipping, technical or account", "Do not add any explanation"):
+    for kept in (
+        "{{ticket}}",
+        "Category:",
+        "- billing:",
+        "- shipping:",
+        "- technical:",
+        "- account:",
+        "billing, shipping, technical or account",
+        "Do not add any explanation",
+    ):
         assert kept in out
     assert out.endswith("Category:")
     assert all(line == line.lstrip() or line.startswith("- ") for line in out.splitlines())  # no stray indents
 
 
-@pytest.mark.parametrize("before, after", [
-    ("Could you please review the code below?", "Review the code below?"),
-    ("Hi! Can you summarise this text.", "Summarise this text."),
-    ("Would you kindly not add a preamble.", "Do not add a preamble."),
-    ("Will you list three options.", "List three options."),
-])
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("Could you please review the code below?", "Review the code below?"),
+        ("Hi! Can you summarise this text.", "Summarise this text."),
+        ("Would you kindly not add a preamble.", "Do not add a preamble."),
+        ("Will you list three options.", "List three options."),
+    ],
+)
 def test_requests_phrased_as_questions_become_instructions(before, after):
     assert compress(before, method="rules").prompt == after
 
@@ -57,7 +76,7 @@ def test_chinese_prompt_loses_politeness_and_keeps_numbers_and_slots():
 
 def test_json_extraction_keeps_the_schema_block_url_and_quotes_exactly():
     original, out = example("json-extraction"), rules("json-extraction")
-    block = original[original.index("```json"):original.index("```\n\nRules")]
+    block = original[original.index("```json") : original.index("```\n\nRules")]
     assert block in out
     for kept in ("https://wiki.example.com/finance/invoice-import-v2", '"YYYY-MM-DD"', "{{email}}", "JSON:"):
         assert kept in out
@@ -66,7 +85,7 @@ def test_json_extraction_keeps_the_schema_block_url_and_quotes_exactly():
 
 def test_code_review_keeps_code_and_inline_code():
     original, out = example("code-review"), rules("code-review")
-    code = original[original.index("```python"):original.index("```\n\nPlease pay") + 3]
+    code = original[original.index("```python") : original.index("```\n\nPlease pay") + 3]
     assert code in out
     for kept in ("`len(orders)`", "`len(paid)`", '`order["amount"]`', "1. Does", "2. What", "3. Are"):
         assert kept in out
@@ -153,7 +172,10 @@ TEXT = 'Please, I would like you to very carefully summarise the text "as writte
         ('Summarise the text "as written" in 3 bullets.', True),
         ("Summarise the text in 3 bullets.", False),  # dropped a quoted span
         ('Summarise {{doc}} "as written" in 3 bullets.', False),  # invented a variable
-        ('Please, I would like you to very very carefully summarise the text "as written" in 3 bullet points now.', False),  # longer
+        (
+            'Please, I would like you to very very carefully summarise the text "as written" in 3 bullet points now.',
+            False,
+        ),  # longer
         ("", False),
     ],
 )

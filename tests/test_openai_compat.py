@@ -28,7 +28,9 @@ def test_completion_and_chat_against_a_real_llama_cpp_server(llama_server, local
 
 @pytest.mark.slow
 def test_cli_run_through_the_server(cli, llama_server):
-    proc = cli("run", "-", "--base-url", llama_server, "--model", "smollm2", "--max-tokens", "3", "--json", stdin=b"One, two,")
+    proc = cli(
+        "run", "-", "--base-url", llama_server, "--model", "smollm2", "--max-tokens", "3", "--json", stdin=b"One, two,"
+    )
     assert proc.returncode == 0, proc.err
     assert json.loads(proc.out)["completion_tokens"] >= 1
 
@@ -43,11 +45,18 @@ class Flaky(BaseHTTPRequestHandler):
         type(self).calls += 1
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         status = self.script.pop(0) if self.script else 200
-        body = {"error": {"message": "busy"}} if status != 200 else {
-            "id": "x", "object": "text_completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "text": " ok", "finish_reason": "stop", "logprobs": None}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
-        }
+        body = (
+            {"error": {"message": "busy"}}
+            if status != 200
+            else {
+                "id": "x",
+                "object": "text_completion",
+                "created": 0,
+                "model": "m",
+                "choices": [{"index": 0, "text": " ok", "finish_reason": "stop", "logprobs": None}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+            }
+        )
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -94,8 +103,20 @@ def test_optimize_through_the_server_with_concurrent_calls(cli, llama_server, tm
     from conftest import ROOT
 
     spec = ROOT / "tests" / "data" / "tiny-sentiment.yaml"
-    proc = cli("optimize", str(spec), "--base-url", llama_server, "--model", "smollm2", "--concurrency", "3",
-               "--max-candidates", "2", "--json", env={"PROMPTSLIM_CACHE_DIR": str(tmp_path)})
+    proc = cli(
+        "optimize",
+        str(spec),
+        "--base-url",
+        llama_server,
+        "--model",
+        "smollm2",
+        "--concurrency",
+        "3",
+        "--max-candidates",
+        "2",
+        "--json",
+        env={"PROMPTSLIM_CACHE_DIR": str(tmp_path)},
+    )
     assert proc.returncode == 0, proc.err
     report = json.loads(proc.out)
     assert report["baseline"]["calls"] == 12 and report["spend"]["model_calls"] >= 12

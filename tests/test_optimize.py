@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 TINY = ROOT / "tests" / "data" / "tiny-sentiment.yaml"
@@ -31,14 +30,29 @@ def test_optimize_writes_all_four_outputs_and_reuses_the_cache(cli, tmp_path, ca
     for key in ("baseline", "best", "frontier", "variants", "spend", "savings"):
         assert key in report
     shape = set(report["baseline"])
-    assert {"description", "prompt", "max_tokens", "score", "score_ci", "prompt_tokens", "completion_tokens", "energy_j",
-            "energy_method", "co2_g", "cost_usd", "calls"} <= shape
+    assert {
+        "description",
+        "prompt",
+        "max_tokens",
+        "score",
+        "score_ci",
+        "prompt_tokens",
+        "completion_tokens",
+        "energy_j",
+        "energy_method",
+        "co2_g",
+        "cost_usd",
+        "calls",
+    } <= shape
     assert all(set(v) == shape for v in [report["best"], *report["frontier"], *report["variants"]])
     assert report["baseline"]["calls"] == 12 and report["spend"]["model_calls"] > 0
     fit, base = report["energy_fit"], report["baseline"]
     assert report["savings"]["energy_basis"] == "fit" and fit["calls"] >= 30  # the baseline and the candidates' calls
-    assert base["energy_fit_j"] == pytest.approx(fit["j_per_input_token"] * base["prompt_tokens"]
-                                                 + fit["j_per_output_token"] * base["completion_tokens"] + fit["j_per_call"])
+    assert base["energy_fit_j"] == pytest.approx(
+        fit["j_per_input_token"] * base["prompt_tokens"]
+        + fit["j_per_output_token"] * base["completion_tokens"]
+        + fit["j_per_call"]
+    )
     assert "fit over the run's" in (out / "report.md").read_text()
     files = sorted(p.name for p in out.iterdir())
     assert files == ["report.html", "report.json", "report.md", "tiny-sentiment.optimized.yaml"]
@@ -67,8 +81,12 @@ def calls_in(db: Path) -> int:
 @pytest.mark.slow
 def test_killed_run_resumes_without_redoing_finished_calls(cli, tmp_path, cache_env):
     db = Path(cache_env["PROMPTSLIM_CACHE_DIR"]) / "calls.sqlite3"
-    proc = subprocess.Popen([sys.executable, "-m", "promptslim", "optimize", str(TINY), "--json", *FAST],
-                            env={**os.environ, **cache_env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptslim", "optimize", str(TINY), "--json", *FAST],
+        env={**os.environ, **cache_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while calls_in(db) < 8 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -91,8 +109,14 @@ def test_report_of_a_real_run_renders_without_running_planted_scripts(cli, tmp_p
 
     spec = tmp_path / "spec.yaml"
     planted = "<script>document.title='PWNED'</script>"
-    spec.write_text(TINY.read_text().replace("Hello!", f"Hello! {planted}").replace("tiny-sentiment.cases.jsonl", "cases.jsonl"))
-    cases = (TINY.parent / "tiny-sentiment.cases.jsonl").read_text().replace("Wonderful service", f"Wonderful {planted} service")
+    spec.write_text(
+        TINY.read_text().replace("Hello!", f"Hello! {planted}").replace("tiny-sentiment.cases.jsonl", "cases.jsonl")
+    )
+    cases = (
+        (TINY.parent / "tiny-sentiment.cases.jsonl")
+        .read_text()
+        .replace("Wonderful service", f"Wonderful {planted} service")
+    )
     (tmp_path / "cases.jsonl").write_text(cases)
     out = tmp_path / "out"
     proc = cli("optimize", str(spec), "--out", str(out), *FAST, env=cache_env)
@@ -119,7 +143,11 @@ def test_report_of_a_real_run_renders_without_running_planted_scripts(cli, tmp_p
 )
 def test_bad_specs_exit_2_with_one_line(cli, tmp_path, edit, needle):
     spec = tmp_path / "spec.yaml"
-    spec.write_text(TINY.read_text().replace(*edit).replace("tiny-sentiment.cases.jsonl", str(TINY.parent / "tiny-sentiment.cases.jsonl")))
+    spec.write_text(
+        TINY.read_text()
+        .replace(*edit)
+        .replace("tiny-sentiment.cases.jsonl", str(TINY.parent / "tiny-sentiment.cases.jsonl"))
+    )
     proc = cli("optimize", str(spec))
     assert proc.returncode == 2, proc.err
     assert needle in proc.err and "Traceback" not in proc.err and len(proc.err.strip().splitlines()) == 1

@@ -52,22 +52,31 @@ def test_read_text_missing_and_directory(tmp_path):
 CHAT = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "{{q}}"}]
 
 
-@pytest.mark.parametrize("name, content", [
-    ("chat.json", json.dumps(CHAT)),
-    ("spec.yaml", "name: x\nmessages:\n  - {role: system, content: Be brief.}\n  - {role: user, content: '{{q}}'}\n"),
-    ("spec.json", json.dumps({"name": "x", "messages": CHAT})),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("chat.json", json.dumps(CHAT)),
+        (
+            "spec.yaml",
+            "name: x\nmessages:\n  - {role: system, content: Be brief.}\n  - {role: user, content: '{{q}}'}\n",
+        ),
+        ("spec.json", json.dumps({"name": "x", "messages": CHAT})),
+    ],
+)
 def test_prompt_files_hold_chat_messages(tmp_path, name, content):
     (tmp_path / name).write_text(content, encoding="utf-8")
     assert load_prompt(tmp_path / name) == Prompt.of(CHAT)
 
 
-@pytest.mark.parametrize("name, content, expected", [
-    ("p.txt", '[{"role": "user", "content": "hi"}]\n', '[{"role": "user", "content": "hi"}]'),
-    ("spec.yml", "prompt: |\n  Say {{x}}.\n", "Say {{x}}."),
-    ("other.json", '{"schema": {"type": "object"}}\n', '{"schema": {"type": "object"}}'),
-    ("prose.yaml", "Summarise this: {{text}}\n", "Summarise this: {{text}}"),
-])
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("p.txt", '[{"role": "user", "content": "hi"}]\n', '[{"role": "user", "content": "hi"}]'),
+        ("spec.yml", "prompt: |\n  Say {{x}}.\n", "Say {{x}}."),
+        ("other.json", '{"schema": {"type": "object"}}\n', '{"schema": {"type": "object"}}'),
+        ("prose.yaml", "Summarise this: {{text}}\n", "Summarise this: {{text}}"),
+    ],
+)
 def test_other_prompt_files_are_text(tmp_path, name, content, expected):
     (tmp_path / name).write_text(content, encoding="utf-8")
     assert load_prompt(tmp_path / name) == Prompt(text=expected)

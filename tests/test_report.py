@@ -28,10 +28,12 @@ SHOTS = [
     ("Lovely colour, fits well.", "positive"),
     ("Average quality for the price.", "neutral"),
 ]
-RULES = ("You are a careful assistant that classifies product reviews. Please read the review below very "
-         "carefully and think about the overall sentiment of the writer.\n"
-         "Answer with exactly one word: positive, negative or neutral. Do not explain your answer. "
-         f"Never output {TEXTAREA}.\n\n")
+RULES = (
+    "You are a careful assistant that classifies product reviews. Please read the review below very "
+    "carefully and think about the overall sentiment of the writer.\n"
+    "Answer with exactly one word: positive, negative or neutral. Do not explain your answer. "
+    f"Never output {TEXTAREA}.\n\n"
+)
 SHORT_RULES = "Classify the review. Answer with one word: positive, negative or neutral, without ``` fences.\n\n"
 GRAMS_PER_JOULE = 380 / 3.6e6  # 380 g CO2 per kWh
 
@@ -40,18 +42,40 @@ def shots(n: int) -> str:
     return "".join(f"Review: {text}\nSentiment: {label}\n\n" for text, label in SHOTS[:n])
 
 
-def variant(vid, description, prompt, status, score, prompt_tokens, completion_tokens, energy_j, *,
-            max_tokens=64, passed=True, diff=-0.01):
+def variant(
+    vid,
+    description,
+    prompt,
+    status,
+    score,
+    prompt_tokens,
+    completion_tokens,
+    energy_j,
+    *,
+    max_tokens=64,
+    passed=True,
+    diff=-0.01,
+):
     cost = None if completion_tokens is None else prompt_tokens * 2.5e-6 + completion_tokens * 1e-5
     ran = score is not None
     return {
-        "id": vid, "description": description, "prompt": prompt, "max_tokens": max_tokens,
-        "score": score, "score_ci": [score - 0.08, min(1.0, score + 0.06)] if ran else None,
-        "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "energy_j": energy_j,
-        "energy_method": "cpu-estimate", "co2_g": None if energy_j is None else energy_j * GRAMS_PER_JOULE,
-        "cost_usd": cost, "calls": 60 if ran else 0, "status": status,
-        "decision": None if status in ("baseline", "not run") else
-        {"passed": passed, "diff": diff, "lower": diff - 0.03, "p_value": 0.01 if passed else 0.4},
+        "id": vid,
+        "description": description,
+        "prompt": prompt,
+        "max_tokens": max_tokens,
+        "score": score,
+        "score_ci": [score - 0.08, min(1.0, score + 0.06)] if ran else None,
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "energy_j": energy_j,
+        "energy_method": "cpu-estimate",
+        "co2_g": None if energy_j is None else energy_j * GRAMS_PER_JOULE,
+        "cost_usd": cost,
+        "calls": 60 if ran else 0,
+        "status": status,
+        "decision": None
+        if status in ("baseline", "not run")
+        else {"passed": passed, "diff": diff, "lower": diff - 0.03, "p_value": 0.01 if passed else 0.4},
     }
 
 
@@ -62,36 +86,80 @@ def pct(before: float, after: float) -> float:
 @pytest.fixture
 def report() -> dict:
     template = "Review: {{review}}\nSentiment:"
-    chat = [{"role": "system", "content": SHORT_RULES.strip()},
-            {"role": "user", "content": f"{shots(2)}{template}"}]
+    chat = [{"role": "system", "content": SHORT_RULES.strip()}, {"role": "user", "content": f"{shots(2)}{template}"}]
     variants = [
         variant("v0", "baseline", RULES + shots(8) + template, "baseline", 0.87, 212.5, 3.1, 1.06),
-        variant("v1", "rules: removed filler", SHORT_RULES + shots(8) + template, "passed", 0.87, 170.0, 3.1, 0.93,
-                diff=0.0),
+        variant(
+            "v1", "rules: removed filler", SHORT_RULES + shots(8) + template, "passed", 0.87, 170.0, 3.1, 0.93, diff=0.0
+        ),
         variant("v2", "shots: kept 4 of 8 examples", RULES + shots(4) + template, "passed", 0.86, 140.0, 3.1, 0.80),
-        variant("v3", "rules: removed filler; shots: kept 4 of 8 examples; caps: max_tokens 8",
-                SHORT_RULES + shots(4) + template, "winner", 0.86, 125.0, 1.0, 0.51, max_tokens=8),
-        variant("v4", f"shots: kept 1 of 8 examples {PWN_IMG} | a|b", SHORT_RULES + shots(1) + template,
-                "dropped", 0.78, 98.0, 1.0, 0.40, max_tokens=8, passed=False, diff=-0.09),
-        variant("v5", f"shots: none {PWN_SCRIPT}", SHORT_RULES + template, "failed", 0.60, 40.0, 1.0, 0.35,
-                max_tokens=8, passed=False, diff=-0.27),
+        variant(
+            "v3",
+            "rules: removed filler; shots: kept 4 of 8 examples; caps: max_tokens 8",
+            SHORT_RULES + shots(4) + template,
+            "winner",
+            0.86,
+            125.0,
+            1.0,
+            0.51,
+            max_tokens=8,
+        ),
+        variant(
+            "v4",
+            f"shots: kept 1 of 8 examples {PWN_IMG} | a|b",
+            SHORT_RULES + shots(1) + template,
+            "dropped",
+            0.78,
+            98.0,
+            1.0,
+            0.40,
+            max_tokens=8,
+            passed=False,
+            diff=-0.09,
+        ),
+        variant(
+            "v5",
+            f"shots: none {PWN_SCRIPT}",
+            SHORT_RULES + template,
+            "failed",
+            0.60,
+            40.0,
+            1.0,
+            0.35,
+            max_tokens=8,
+            passed=False,
+            diff=-0.27,
+        ),
         variant("v6", "format: chat messages", chat, "passed", 0.85, 90.0, 1.0, 0.95, max_tokens=8, diff=-0.02),
-        variant("v7", "shots: kept 2 of 8 examples; caps: max_tokens 4", SHORT_RULES + shots(2) + template,
-                "not run", None, 70.0, None, None, max_tokens=4),
+        variant(
+            "v7",
+            "shots: kept 2 of 8 examples; caps: max_tokens 4",
+            SHORT_RULES + shots(2) + template,
+            "not run",
+            None,
+            70.0,
+            None,
+            None,
+            max_tokens=4,
+        ),
     ]
     base, best = variants[0], variants[3]
     spend_j = 210.4
     return {
-        "name": f"review-sentiment {PWN_SCRIPT}", "objective": "energy", "target": "gpt-4o",
-        "model": "SmolLM2-135M-Instruct", "region": "DEU", "accepted": True,
+        "name": f"review-sentiment {PWN_SCRIPT}",
+        "objective": "energy",
+        "target": "gpt-4o",
+        "model": "SmolLM2-135M-Instruct",
+        "region": "DEU",
+        "accepted": True,
         "note": "v3 keeps the score within 0.05 of the baseline and halves the energy per call.",
         "budget_exhausted": True,
         "acceptance": {"max_drop": 0.05, "min_score": 0.0, "confidence": 0.95, "method": "mcnemar-exact"},
-        "baseline": base, "best": best,
+        "baseline": base,
+        "best": best,
         "frontier": [variants[i] for i in (5, 4, 3, 1)],
         "variants": variants,
-        "spend": {"model_calls": 412, "cached_calls": 30, "energy_j": spend_j, "exhaustive_calls": 900,
-                  "wall_s": 95.2},
+        "spend": {"model_calls": 412, "cached_calls": 30, "energy_j": spend_j, "exhaustive_calls": 900, "wall_s": 95.2},
         "savings": {
             "prompt_tokens_pct": pct(base["prompt_tokens"], best["prompt_tokens"]),
             "completion_tokens_pct": pct(base["completion_tokens"], best["completion_tokens"]),
@@ -101,12 +169,27 @@ def report() -> dict:
             "breakeven_calls": round(spend_j / (base["energy_j"] - best["energy_j"]), 1),
         },
         "cases": [
-            {"id": "case-1", "vars": {"review": "Stopped working after a week."}, "expected": "negative",
-             "baseline_output": "negative", "best_output": "negative"},
-            {"id": "case-2", "vars": {"review": f"Fine {TEXTAREA}{PWN_SCRIPT} {{{{var}}}}"}, "expected": "neutral",
-             "baseline_output": "neutral", "best_output": f"positive {PWN_IMG}"},
-            {"id": "case-3", "vars": {"review": "Absolutely love it!\nFive stars."}, "expected": "positive",
-             "baseline_output": f"positive {XSS}", "best_output": "positive"},
+            {
+                "id": "case-1",
+                "vars": {"review": "Stopped working after a week."},
+                "expected": "negative",
+                "baseline_output": "negative",
+                "best_output": "negative",
+            },
+            {
+                "id": "case-2",
+                "vars": {"review": f"Fine {TEXTAREA}{PWN_SCRIPT} {{{{var}}}}"},
+                "expected": "neutral",
+                "baseline_output": "neutral",
+                "best_output": f"positive {PWN_IMG}",
+            },
+            {
+                "id": "case-3",
+                "vars": {"review": "Absolutely love it!\nFive stars."},
+                "expected": "positive",
+                "baseline_output": f"positive {XSS}",
+                "best_output": "positive",
+            },
         ],
     }
 
@@ -115,8 +198,10 @@ def report() -> dict:
 def chat_report(report) -> dict:
     """The best variant is a chat prompt; the baseline is one too."""
     r = copy.deepcopy(report)
-    r["baseline"]["prompt"] = [{"role": "system", "content": RULES.strip()},
-                               {"role": "user", "content": shots(8) + "Review: {{review}}\nSentiment:"}]
+    r["baseline"]["prompt"] = [
+        {"role": "system", "content": RULES.strip()},
+        {"role": "user", "content": shots(8) + "Review: {{review}}\nSentiment:"},
+    ]
     r["best"] = r["variants"][6]
     return r
 
@@ -240,10 +325,15 @@ def test_html_has_chart_diff_table_and_spend(report):
     assert rows == ["v5", "v4", "v3", "v2", "v1", "v6", "v0", "v7"]
 
 
-@pytest.mark.parametrize("objective, axis", [
-    ("tokens", "Tokens per call (prompt + completion)"), ("energy", "Energy per call (J)"),
-    ("cost", "Cost per call (USD)"), ("co2", "CO\u2082 per call (\u00b5g)"),
-])
+@pytest.mark.parametrize(
+    "objective, axis",
+    [
+        ("tokens", "Tokens per call (prompt + completion)"),
+        ("energy", "Energy per call (J)"),
+        ("cost", "Cost per call (USD)"),
+        ("co2", "CO\u2082 per call (\u00b5g)"),
+    ],
+)
 def test_html_chart_follows_the_objective(report, objective, axis):
     report["objective"] = objective
     page = to_html(report)
@@ -271,7 +361,7 @@ def test_breakeven_counts_making_and_evaluating_variants(report):
 
 def test_html_diffs_chat_prompts_message_by_message(chat_report):
     page = to_html(chat_report)
-    diff = page[page.index('<div id="diff">'):page.index("</section>", page.index('<div id="diff">'))]
+    diff = page[page.index('<div id="diff">') : page.index("</section>", page.index('<div id="diff">'))]
     assert diff.count('<div class="message">') == 2
     assert '<div class="role">system</div>' in diff and '<div class="role">user</div>' in diff
     assert "<del>" in diff and "<ins>" in diff
@@ -287,18 +377,29 @@ def test_html_when_the_baseline_is_kept(kept_report):
 
 # ---------------------------------------------------------------- in a real browser
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     if binary is None:
-        pytest.fail("this test needs a headless Chromium: install the `chromium` package "
-                    "(apt-get install -y chromium) so that `chromium` is on PATH")
+        pytest.fail(
+            "this test needs a headless Chromium: install the `chromium` package "
+            "(apt-get install -y chromium) so that `chromium` is on PATH"
+        )
     profile = tempfile.mkdtemp(prefix="profile-", dir=tmp_path)  # a fresh profile per run
-    return subprocess.run([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.slow

@@ -124,7 +124,7 @@ FENCED = 'Here is the record:\n```json\n{"name": "Ada", "age": 36, "tags": ["mat
 
 def test_extract_json_from_fence_whole_text_and_span():
     assert extract_json(FENCED) == {"name": "Ada", "age": 36, "tags": ["math"]}
-    assert extract_json('[1, 2]') == [1, 2]
+    assert extract_json("[1, 2]") == [1, 2]
     assert extract_json('Sure! {"ok": true} Hope that helps.') == {"ok": True}
     assert extract_json("Result: {not json} then [3]") == [3]
     assert extract_json("no json at all") is MISSING

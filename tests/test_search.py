@@ -7,8 +7,6 @@ logic can be checked exactly and fast; the end-to-end tests use the real model.
 import dataclasses
 import random
 
-import pytest
-
 from promptslim.evaluate import Candidate, Evaluator
 from promptslim.generators.base import Variant
 from promptslim.prompt import Prompt
@@ -37,19 +35,40 @@ class RuleModel:
 
 
 def spec(n_cases=100):
-    cases = [{"vars": {"review": f"{'good' if i % 2 else 'bad'} item {i}"}, "expected": "positive" if i % 2 else "negative"} for i in range(n_cases)]
-    return spec_from_dict({
-        "mode": "completion", "prompt": "ACC=96% " + "padding " * 60 + "Review: {{review}}\nSentiment:", "max_tokens": 8,
-        "cases": cases, "scorer": "label", "labels": ["positive", "negative"], "objective": "tokens", "target": "gpt-4o",
-        "accept": {"max_drop": 0.05, "confidence": 0.95},
-    })
+    cases = [
+        {"vars": {"review": f"{'good' if i % 2 else 'bad'} item {i}"}, "expected": "positive" if i % 2 else "negative"}
+        for i in range(n_cases)
+    ]
+    return spec_from_dict(
+        {
+            "mode": "completion",
+            "prompt": "ACC=96% " + "padding " * 60 + "Review: {{review}}\nSentiment:",
+            "max_tokens": 8,
+            "cases": cases,
+            "scorer": "label",
+            "labels": ["positive", "negative"],
+            "objective": "tokens",
+            "target": "gpt-4o",
+            "accept": {"max_drop": 0.05, "confidence": 0.95},
+        }
+    )
 
 
 def candidates():
     # (accuracy, padding words): cheaper candidates are worse, until one is both cheap and good
     shapes = [(40, 0), (60, 5), (70, 10), (80, 15), (95, 20), (96, 30), (96, 40), (97, 50), (96, 55)]
-    return [Candidate(f"v{i}", Variant(Prompt(text=f"ACC={a}% " + "padding " * p + "Review: {{review}}\nSentiment:"), f"acc {a} pad {p}", lineage=("test",)), 8)
-            for i, (a, p) in enumerate(shapes)]
+    return [
+        Candidate(
+            f"v{i}",
+            Variant(
+                Prompt(text=f"ACC={a}% " + "padding " * p + "Review: {{review}}\nSentiment:"),
+                f"acc {a} pad {p}",
+                lineage=("test",),
+            ),
+            8,
+        )
+        for i, (a, p) in enumerate(shapes)
+    ]
 
 
 def race(exhaustive, budget=None, n_cases=100):
@@ -59,7 +78,8 @@ def race(exhaustive, budget=None, n_cases=100):
     all_candidates = candidates()
     tokens = {c.id: len(c.prompt.text) / 4 for c in [baseline, *all_candidates]}
     result = Race(evaluator, s.accept, "tokens", budget_calls=budget).run(
-        baseline, all_candidates, s.cases, prompt_tokens=tokens, output_weight=1.0, seed=0, exhaustive=exhaustive)
+        baseline, all_candidates, s.cases, prompt_tokens=tokens, output_weight=1.0, seed=0, exhaustive=exhaustive
+    )
     return result, evaluator
 
 
@@ -79,8 +99,9 @@ def test_nothing_passes_keeps_the_baseline():
     evaluator = Evaluator(s, RuleModel(), cache=None)
     baseline = Candidate("baseline", Variant(s.prompt, "baseline"), 8)
     bad = [c for c in candidates() if "acc 4" in c.description or "acc 6" in c.description]
-    result = Race(evaluator, s.accept, "tokens").run(baseline, bad, s.cases, prompt_tokens={c.id: 1 for c in [baseline, *bad]},
-                                                     output_weight=1.0, seed=0)
+    result = Race(evaluator, s.accept, "tokens").run(
+        baseline, bad, s.cases, prompt_tokens={c.id: 1 for c in [baseline, *bad]}, output_weight=1.0, seed=0
+    )
     assert result.winner is result.baseline
 
 
@@ -118,7 +139,8 @@ def test_energy_compares_variants_through_the_runs_fit_not_drifting_means():
     tokens = {c.id: len(c.prompt.text) / 4 for c in [baseline, *candidates()]}
     evaluator = Evaluator(s, DriftingModel(step=600), cache=None)  # v4 runs before the step, v5 after
     result = Race(evaluator, s.accept, "energy").run(
-        baseline, candidates(), s.cases, prompt_tokens=tokens, output_weight=1.0, seed=0, exhaustive=True)
+        baseline, candidates(), s.cases, prompt_tokens=tokens, output_weight=1.0, seed=0, exhaustive=True
+    )
     by_id = {t.candidate.id: t for t in result.tracks}
     assert by_id["v5"].mean("energy_j") < by_id["v4"].mean("energy_j")  # what the means alone would pick
     assert result.fit is not None and result.fit.calls == 1000

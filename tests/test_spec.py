@@ -41,7 +41,15 @@ def test_valid_spec_loads(tmp_path):
 
 def test_json_spec_and_inline_cases(tmp_path):
     path = tmp_path / "spec.json"
-    path.write_text(json.dumps({"messages": [{"role": "user", "content": "Say {{x}}"}], "cases": [{"vars": {"x": "hi"}, "expected": "hi"}], "scorer": "contains"}))
+    path.write_text(
+        json.dumps(
+            {
+                "messages": [{"role": "user", "content": "Say {{x}}"}],
+                "cases": [{"vars": {"x": "hi"}, "expected": "hi"}],
+                "scorer": "contains",
+            }
+        )
+    )
     spec = load_spec(path)
     assert spec.mode == "chat" and spec.prompt.is_chat
 

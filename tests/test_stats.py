@@ -25,6 +25,7 @@ def tally(n, b, c):
 
 # --- 0/1 scores, margin 0: the exact conditional McNemar test ------------------------------------
 
+
 def test_mcnemar_one_sided_p_is_half_the_known_two_sided_value():
     # b=2, c=8: two-sided exact p = 0.109375; cand is better, so p = P(X >= 8 | 10, 1/2) = 56/1024
     decision = noninferiority(*tally(10, 2, 8), margin=0.0, confidence=0.95)
@@ -55,6 +56,7 @@ def test_identical_scores_prove_nothing_at_margin_zero():
 
 # --- 0/1 scores, margin > 0: exact unconditional test ---------------------------------------------
 
+
 @pytest.mark.parametrize("n, passed", [(58, False), (59, True)])
 def test_identical_scores_pass_once_there_are_enough_cases(n, passed):
     # worst case under H0: base alone right on 5% of cases; P(no such case among n) = 0.95 ** n
@@ -81,13 +83,18 @@ def test_noninferiority_verdicts(n, b, c, margin, passed):
 
 def test_exact_test_never_rejects_more_often_than_alpha():
     n, margin, alpha = 15, 0.1, 0.05
-    rejects = [(b, c) for b in range(n + 1) for c in range(n + 1 - b)
-               if noninferiority(*tally(n, b, c), margin=margin, confidence=1 - alpha).passed]
+    rejects = [
+        (b, c)
+        for b in range(n + 1)
+        for c in range(n + 1 - b)
+        if noninferiority(*tally(n, b, c), margin=margin, confidence=1 - alpha).passed
+    ]
     assert rejects
     for t in np.linspace(0, (1 - margin) / 2, 101):  # the null boundary p_b - p_c = margin
         p_b, p_c = t + margin, t
-        size = sum(math.comb(n, b) * math.comb(n - b, c) * p_b**b * p_c**c * (1 - p_b - p_c) ** (n - b - c)
-                   for b, c in rejects)
+        size = sum(
+            math.comb(n, b) * math.comb(n - b, c) * p_b**b * p_c**c * (1 - p_b - p_c) ** (n - b - c) for b, c in rejects
+        )
         assert size <= alpha + 1e-9
 
 
@@ -136,6 +143,7 @@ def test_bootstrap_fails_a_clearly_worse_candidate():
 
 # --- invariants ---------------------------------------------------------------------------------------
 
+
 def vectors(values):
     return st.integers(1, 30).flatmap(
         lambda n: st.tuples(st.lists(values, min_size=n, max_size=n), st.lists(values, min_size=n, max_size=n))
@@ -181,6 +189,7 @@ def test_completions_bracket_the_final_verdict(pair, data, margin, confidence):
 
 
 # --- helpers and errors ------------------------------------------------------------------------------
+
 
 def test_completions():
     assert optimistic_completion([1, 0, 1, 1], [0, 1]) == [0.0, 1.0, 1.0, 1.0]

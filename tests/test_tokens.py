@@ -1,6 +1,5 @@
-import tiktoken
-
 import pytest
+import tiktoken
 
 from promptslim.errors import InputError
 from promptslim.prompt import Prompt
@@ -49,7 +48,11 @@ def test_chat_template_overhead_is_counted(local_backend):
 def test_offline_without_cached_encodings_is_one_actionable_line(cli, tmp_path):
     prompt = tmp_path / "p.txt"
     prompt.write_text("hello")
-    env = {"TIKTOKEN_CACHE_DIR": str(tmp_path / "empty"), "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    env = {
+        "TIKTOKEN_CACHE_DIR": str(tmp_path / "empty"),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+    }
     proc = cli("count", str(prompt), "--target", "gpt-4o", env=env)
     assert proc.returncode == 1
     assert "TIKTOKEN_CACHE_DIR" in proc.err

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, TextIO
+from typing import TextIO
 
 import typer
 from rich.markup import escape
 
-from promptslim.audit import (DEFAULT_CALLS_PER_DAY, DEFAULT_LONG_TOKENS, DEFAULT_OUTPUT_TOKENS, AuditReport,
-                              audit as run_audit, gate_failures)
+from promptslim.audit import (
+    DEFAULT_CALLS_PER_DAY,
+    DEFAULT_LONG_TOKENS,
+    DEFAULT_OUTPUT_TOKENS,
+    AuditReport,
+    gate_failures,
+)
+from promptslim.audit import (
+    audit as run_audit,
+)
 from promptslim.corpus import is_input
 from promptslim.errors import GateFailure, InputError
 from promptslim.serialize import write_json
@@ -31,26 +40,64 @@ def register(app: typer.Typer) -> None:
 
 
 def audit(
-    paths: list[str] = typer.Argument(..., help="Folders, prompt files (.txt .md .prompt), specs, JSONL or CSV; - for stdin."),
-    target: Optional[list[str]] = typer.Option(None, "--target", "-t", help=f"Target model (repeatable; default {DEFAULT_TARGET}). The first ranks the prompts."),
+    paths: list[str] = typer.Argument(
+        ..., help="Folders, prompt files (.txt .md .prompt), specs, JSONL or CSV; - for stdin."
+    ),
+    target: list[str] | None = typer.Option(
+        None,
+        "--target",
+        "-t",
+        help=f"Target model (repeatable; default {DEFAULT_TARGET}). The first ranks the prompts.",
+    ),
     field: str = typer.Option("prompt", "--field", help="JSONL field that holds the prompt."),
     column: str = typer.Option("prompt", "--column", help="CSV column that holds the prompt."),
-    calls_per_day: float = typer.Option(DEFAULT_CALLS_PER_DAY, "--calls-per-day", min=0, help="Calls a day of each prompt, for the yearly figures."),
-    output_tokens: int = typer.Option(DEFAULT_OUTPUT_TOKENS, "--output-tokens", min=0, help="Assumed answer length in tokens (a spec's max_tokens wins)."),
-    region: Optional[str] = RegionOpt,
-    long_tokens: int = typer.Option(DEFAULT_LONG_TOKENS, "--long-tokens", min=1, help="Flag prompts with more target tokens than this."),
+    calls_per_day: float = typer.Option(
+        DEFAULT_CALLS_PER_DAY, "--calls-per-day", min=0, help="Calls a day of each prompt, for the yearly figures."
+    ),
+    output_tokens: int = typer.Option(
+        DEFAULT_OUTPUT_TOKENS,
+        "--output-tokens",
+        min=0,
+        help="Assumed answer length in tokens (a spec's max_tokens wins).",
+    ),
+    region: str | None = RegionOpt,
+    long_tokens: int = typer.Option(
+        DEFAULT_LONG_TOKENS, "--long-tokens", min=1, help="Flag prompts with more target tokens than this."
+    ),
     deep: bool = typer.Option(False, "--deep", help="Also prune with the local model (slow) and report its tokens."),
-    rate: Optional[float] = typer.Option(None, "--rate", help="Share of the tokens --deep keeps, in (0, 1] (default 0.5)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="GGUF model for --target local and --deep (default: the embedded one).", envvar="PROMPTSLIM_MODEL"),
-    j_in: Optional[float] = typer.Option(None, "--energy-per-input-token", min=0, help="Joules per prompt token, instead of the energy model."),
-    j_out: Optional[float] = typer.Option(None, "--energy-per-output-token", min=0, help="Joules per output token, with --energy-per-input-token."),
+    rate: float | None = typer.Option(
+        None, "--rate", help="Share of the tokens --deep keeps, in (0, 1] (default 0.5)."
+    ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="GGUF model for --target local and --deep (default: the embedded one).",
+        envvar="PROMPTSLIM_MODEL",
+    ),
+    j_in: float | None = typer.Option(
+        None, "--energy-per-input-token", min=0, help="Joules per prompt token, instead of the energy model."
+    ),
+    j_out: float | None = typer.Option(
+        None, "--energy-per-output-token", min=0, help="Joules per output token, with --energy-per-input-token."
+    ),
     fmt: str = typer.Option("table", "--format", "-f", help=f"One of {', '.join(FORMATS)}."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
-    top: Optional[int] = typer.Option(None, "--top", min=0, help="Prompts listed in table, md and html (default 25, 20, all; 0: all)."),
-    fail_over_tokens: Optional[int] = typer.Option(None, "--fail-over-tokens", min=0, help="Exit 3 if a prompt has more target tokens than this."),
-    fail_saving: Optional[float] = typer.Option(None, "--fail-saving", min=0, help="Exit 3 if rules mode would save more than PCT percent of a prompt."),
-    max_prompt_mb: float = typer.Option(8.0, "--max-prompt-mb", min=0.001, help="Skip (and report) prompts larger than this."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes for large corpora (default: all cores)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    top: int | None = typer.Option(
+        None, "--top", min=0, help="Prompts listed in table, md and html (default 25, 20, all; 0: all)."
+    ),
+    fail_over_tokens: int | None = typer.Option(
+        None, "--fail-over-tokens", min=0, help="Exit 3 if a prompt has more target tokens than this."
+    ),
+    fail_saving: float | None = typer.Option(
+        None, "--fail-saving", min=0, help="Exit 3 if rules mode would save more than PCT percent of a prompt."
+    ),
+    max_prompt_mb: float = typer.Option(
+        8.0, "--max-prompt-mb", min=0.001, help="Skip (and report) prompts larger than this."
+    ),
+    jobs: int | None = typer.Option(
+        None, "--jobs", "-j", min=1, help="Worker processes for large corpora (default: all cores)."
+    ),
 ) -> None:
     """Audit a corpus of prompts: tokens, findings, rules-mode savings and yearly cost, energy and CO2."""
     if fmt not in FORMATS:
@@ -60,10 +107,22 @@ def audit(
     started = time.monotonic()
     with progress_bar("auditing") as update:
         report = run_audit(
-            paths, targets=target or (DEFAULT_TARGET,), field=field, column=column, calls_per_day=calls_per_day,
-            output_tokens=output_tokens, region=region, long_tokens=long_tokens, deep=deep, rate=rate, model=model,
-            energy_per_input_token=j_in, energy_per_output_token=j_out, max_prompt_bytes=int(max_prompt_mb * 1e6),
-            workers=jobs, progress=lambda p: update(p.bytes_done, p.bytes_total, f"auditing ({p.prompts:,} prompts)"),
+            paths,
+            targets=target or (DEFAULT_TARGET,),
+            field=field,
+            column=column,
+            calls_per_day=calls_per_day,
+            output_tokens=output_tokens,
+            region=region,
+            long_tokens=long_tokens,
+            deep=deep,
+            rate=rate,
+            model=model,
+            energy_per_input_token=j_in,
+            energy_per_output_token=j_out,
+            max_prompt_bytes=int(max_prompt_mb * 1e6),
+            workers=jobs,
+            progress=lambda p: update(p.bytes_done, p.bytes_total, f"auditing ({p.prompts:,} prompts)"),
         )
     write(report, fmt, DEFAULT_TOP[fmt] if top is None and fmt in DEFAULT_TOP else top or 0, output)
     _report_problems(report, time.monotonic() - started, output)
@@ -74,7 +133,7 @@ def audit(
         raise GateFailure(f"{len(offenders)} over the audit gates (--fail-over-tokens / --fail-saving), listed above")
 
 
-def write(report: AuditReport, fmt: str, top: int, output: Optional[Path]) -> None:
+def write(report: AuditReport, fmt: str, top: int, output: Path | None) -> None:
     """The report on stdout or in the file; JSON goes out a prompt at a time, never as one string."""
     with _opened(output) as out:
         if fmt == "json":
@@ -96,23 +155,28 @@ def render(data: dict, fmt: str, top: int) -> str:
 
 
 @contextmanager
-def _opened(output: Optional[Path]) -> Iterator[TextIO]:
+def _opened(output: Path | None) -> Iterator[TextIO]:
     if output is None:
         yield sys.stdout
         return
     try:
         out = output.open("w", encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"--output {output}: cannot write ({exc.strerror}): check the folder and its permissions") from None
+        raise InputError(
+            f"--output {output}: cannot write ({exc.strerror}): check the folder and its permissions"
+        ) from None
     with out:
         yield out
 
 
-def _report_problems(report: AuditReport, seconds: float, output: Optional[Path]) -> None:
+def _report_problems(report: AuditReport, seconds: float, output: Path | None) -> None:
     for label, problems in (("[red]failed:[/red]", report.failures), ("[yellow]note:[/yellow]", report.notes)):
         for problem in problems[:PROBLEMS_SHOWN]:
             status(f"{label} {escape(problem.source)}: {escape(problem.message)}")
         if len(problems) > PROBLEMS_SHOWN:
             status(f"{label} \u2026 and {len(problems) - PROBLEMS_SHOWN:,} more (all of them are in --format json)")
     written = f"; wrote {escape(str(output))}" if output else ""
-    status(f"[dim]audited {len(report.prompts):,} prompts in {seconds:.1f} s, {len(report.failures):,} failed{written}[/dim]")
+    status(
+        f"[dim]audited {len(report.prompts):,} prompts in {seconds:.1f} s, "
+        f"{len(report.failures):,} failed{written}[/dim]"
+    )

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict
-from typing import Optional
 
 import typer
 
 from promptslim.errors import InputError
-from promptslim.measure.calibrate import DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS, calibrate as run_calibration, save
+from promptslim.measure.calibrate import (
+    DEFAULT_OUTPUT_TOKENS,
+    DEFAULT_PROMPT_TOKENS,
+    save,
+)
+from promptslim.measure.calibrate import (
+    calibrate as run_calibration,
+)
 
 from ..common import JsonOpt, print_json, status
 from ..progress import progress_bar
@@ -22,20 +28,34 @@ def register(app: typer.Typer) -> None:
 
 
 def calibrate(
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="GGUF model to calibrate (default: the embedded one).", envvar="PROMPTSLIM_MODEL"),
-    prompt_tokens: str = typer.Option(",".join(map(str, DEFAULT_PROMPT_TOKENS)), "--prompt-tokens", help="Prompt lengths of the workload, comma-separated."),
-    output_tokens: str = typer.Option(",".join(map(str, DEFAULT_OUTPUT_TOKENS)), "--output-tokens", help="Output lengths of the workload, comma-separated."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="GGUF model to calibrate (default: the embedded one).", envvar="PROMPTSLIM_MODEL"
+    ),
+    prompt_tokens: str = typer.Option(
+        ",".join(map(str, DEFAULT_PROMPT_TOKENS)),
+        "--prompt-tokens",
+        help="Prompt lengths of the workload, comma-separated.",
+    ),
+    output_tokens: str = typer.Option(
+        ",".join(map(str, DEFAULT_OUTPUT_TOKENS)),
+        "--output-tokens",
+        help="Output lengths of the workload, comma-separated.",
+    ),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Run a short fixed workload on the local model and store J = a·prompt + b·output + c for `audit --target local`."""
+    """Fit J = a·prompt + b·output + c on a short fixed workload, for `audit --target local`."""
     from promptslim.runtime.llama import LlamaBackend
 
     lengths = _lengths("--prompt-tokens", prompt_tokens), _lengths("--output-tokens", output_tokens)
     backend = LlamaBackend(model)
     calls = len(lengths[0]) * len(lengths[1])
     with progress_bar("calibrating") as update:
-        result = run_calibration(backend, prompt_tokens=lengths[0], output_tokens=lengths[1],
-                                 progress=lambda done, total: update(done, total, f"calibrating ({done}/{total} calls)"))
+        result = run_calibration(
+            backend,
+            prompt_tokens=lengths[0],
+            output_tokens=lengths[1],
+            progress=lambda done, total: update(done, total, f"calibrating ({done}/{total} calls)"),
+        )
     path = save(result)
     if json_out:
         print_json({**asdict(result), "path": str(path)})
@@ -50,8 +70,10 @@ def calibrate(
         )
     status(f"[dim]stored in {path}; `promptslim audit --target local` uses it[/dim]")
     if result.r2 < LOOSE_R2:
-        status(f"[yellow]note:[/yellow] the fit is loose (R\u00b2 {result.r2:.2f}): other work on this machine "
-               "disturbs the readings; rerun it when the machine is idle")
+        status(
+            f"[yellow]note:[/yellow] the fit is loose (R\u00b2 {result.r2:.2f}): other work on this machine "
+            "disturbs the readings; rerun it when the machine is idle"
+        )
 
 
 def _lengths(option: str, value: str) -> tuple[int, ...]:

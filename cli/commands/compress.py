@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
 
 import typer
 
-from promptslim.compress import METHODS, check_rate, compress as compress_prompt
+from promptslim.compress import METHODS, check_rate
+from promptslim.compress import compress as compress_prompt
 from promptslim.prompt import load_prompt
 from promptslim.tokens import DEFAULT_TARGET
 
@@ -21,12 +21,16 @@ def register(app: typer.Typer) -> None:
 
 def compress(
     file: str = typer.Argument(..., help="Prompt file (text, or .json/.yaml chat messages), or - for stdin."),
-    method: str = typer.Option("auto", "--method", help=f"One of {', '.join(METHODS)}; auto = rules, then prune when --rate is given."),
-    rate: Optional[float] = typer.Option(None, "--rate", help="Fraction of tokens to keep, in (0, 1] (prune)."),
-    target_tokens: Optional[int] = typer.Option(None, "--target-tokens", min=1, help="Tokens to keep instead of --rate (prune)."),
+    method: str = typer.Option(
+        "auto", "--method", help=f"One of {', '.join(METHODS)}; auto = rules, then prune when --rate is given."
+    ),
+    rate: float | None = typer.Option(None, "--rate", help="Fraction of tokens to keep, in (0, 1] (prune)."),
+    target_tokens: int | None = typer.Option(
+        None, "--target-tokens", min=1, help="Tokens to keep instead of --rate (prune)."
+    ),
     target: str = typer.Option(DEFAULT_TARGET, "--target", "-t", help="Model whose tokens are counted."),
-    keep: Optional[list[str]] = typer.Option(None, "--keep", help="Regex of text that must survive (repeatable)."),
-    model: Optional[str] = ModelOpt,
+    keep: list[str] | None = typer.Option(None, "--keep", help="Regex of text that must survive (repeatable)."),
+    model: str | None = ModelOpt,
     diff: bool = typer.Option(False, "--diff", help="Show a word-level diff instead of the prompt."),
     json_out: bool = JsonOpt,
 ) -> None:
@@ -42,8 +46,14 @@ def compress(
 
         backend = backend_from(model, None)
     result = compress_prompt(
-        prompt, method=method, rate=rate, target_tokens=target_tokens, target=target, keep=keep,
-        backend=backend, prune_model=model,
+        prompt,
+        method=method,
+        rate=rate,
+        target_tokens=target_tokens,
+        target=target,
+        keep=keep,
+        backend=backend,
+        prune_model=model,
     )
     if json_out:
         print_json(result)
@@ -60,7 +70,7 @@ def compress(
         status(f"[yellow]note:[/yellow] {result.note}")
 
 
-def _as_text(prompt: "str | list[dict]") -> str:
+def _as_text(prompt: str | list[dict]) -> str:
     """A text prompt as it is; chat messages as the JSON list they were read from."""
     return prompt if isinstance(prompt, str) else json.dumps(prompt, indent=2, ensure_ascii=False)
 
@@ -81,4 +91,6 @@ def write_diff(before: str, after: str) -> None:
         Console(highlight=False).print(out)
         return
     marks = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
-    sys.stdout.write("".join(marks[op.op][0] + op.text + marks[op.op][1] if op.op in marks else op.text for op in ops) + "\n")
+    sys.stdout.write(
+        "".join(marks[op.op][0] + op.text + marks[op.op][1] if op.op in marks else op.text for op in ops) + "\n"
+    )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 
 from promptslim.prompt import load_prompt
 from promptslim.tokens import DEFAULT_TARGET, LOCAL, check_target, count_tokens
 
-from ..common import JsonOpt, ModeOpt, ModelOpt, print_json
+from ..common import JsonOpt, ModelOpt, ModeOpt, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -19,9 +18,11 @@ def register(app: typer.Typer) -> None:
 
 def count(
     file: str = typer.Argument(..., help="Prompt file (text, or .json/.yaml chat messages), or - for stdin."),
-    target: Optional[list[str]] = typer.Option(None, "--target", "-t", help=f"Target model (repeatable); default {DEFAULT_TARGET} and {LOCAL}."),
-    mode: Optional[str] = ModeOpt,
-    model: Optional[str] = ModelOpt,
+    target: list[str] | None = typer.Option(
+        None, "--target", "-t", help=f"Target model (repeatable); default {DEFAULT_TARGET} and {LOCAL}."
+    ),
+    mode: str | None = ModeOpt,
+    model: str | None = ModelOpt,
     json_out: bool = JsonOpt,
 ) -> None:
     """Count a prompt's tokens for each target (local = the local GGUF model)."""

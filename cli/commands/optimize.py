@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 
-from promptslim.optimize import MAX_CANDIDATES, optimize as run_optimize, write_outputs
+from promptslim.optimize import MAX_CANDIDATES
+from promptslim.optimize import optimize as run_optimize
+from promptslim.report.outputs import write_outputs
 from promptslim.spec import load_spec
 
 from ..common import BaseUrlOpt, JsonOpt, ModelOpt, backend_from, print_json, status
@@ -20,12 +21,18 @@ def register(app: typer.Typer) -> None:
 
 def optimize(
     spec_file: str = typer.Argument(..., metavar="SPEC", help="Task spec (YAML or JSON)."),
-    out: Optional[str] = typer.Option(None, "--out", "-o", help="Directory for the winning spec and report.{json,md,html}."),
-    objective: Optional[str] = typer.Option(None, "--objective", help="tokens, energy, cost or co2 (default: the spec's)."),
-    model: Optional[str] = ModelOpt,
-    base_url: Optional[str] = BaseUrlOpt,
+    out: str | None = typer.Option(
+        None, "--out", "-o", help="Directory for the winning spec and report.{json,md,html}."
+    ),
+    objective: str | None = typer.Option(
+        None, "--objective", help="tokens, energy, cost or co2 (default: the spec's)."
+    ),
+    model: str | None = ModelOpt,
+    base_url: str | None = BaseUrlOpt,
     exhaustive: bool = typer.Option(False, "--exhaustive", help="Run every candidate on every case."),
-    budget_calls: Optional[int] = typer.Option(None, "--budget-calls", min=1, help="Stop after this many new model calls."),
+    budget_calls: int | None = typer.Option(
+        None, "--budget-calls", min=1, help="Stop after this many new model calls."
+    ),
     concurrency: int = typer.Option(1, "--concurrency", min=1, help="Parallel calls (OpenAI-compatible endpoints)."),
     max_candidates: int = typer.Option(MAX_CANDIDATES, "--max-candidates", min=1, help="How many variants to race."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store calls."),
@@ -41,8 +48,15 @@ def optimize(
                 update(progress.calls, progress.upper_bound, f"racing variants ({progress.cached} cached)")
 
         result = run_optimize(
-            spec, backend=backend, objective=objective, budget_calls=budget_calls, exhaustive=exhaustive,
-            concurrency=concurrency, cache=False if no_cache else None, max_candidates=max_candidates, on_progress=show,
+            spec,
+            backend=backend,
+            objective=objective,
+            budget_calls=budget_calls,
+            exhaustive=exhaustive,
+            concurrency=concurrency,
+            cache=False if no_cache else None,
+            max_candidates=max_candidates,
+            on_progress=show,
         )
     if out:
         for path in write_outputs(result, spec, out):
@@ -67,11 +81,12 @@ def summary(result) -> str:
     how = f"{base.energy_method}, fit over {result.energy_fit.calls} calls" if fitted else base.energy_method
     lines = [
         f"{result.name}: {result.note}",
-        f"  baseline  score {base.score:.3f} {_ci(base.score_ci)}  {base.prompt_tokens:.0f}+{base.completion_tokens:.1f} tokens  {joules(base):.3f} J/call ({how})",
-        f"  best {best.id:<5} score {best.score:.3f} {_ci(best.score_ci)}  {best.prompt_tokens:.0f}+{best.completion_tokens:.1f} tokens  {joules(best):.3f} J/call",
+        f"  baseline  score {base.score:.3f} {_ci(base.score_ci)}  {_tokens(base)}  {joules(base):.3f} J/call ({how})",
+        f"  best {best.id:<5} score {best.score:.3f} {_ci(best.score_ci)}  {_tokens(best)}  {joules(best):.3f} J/call",
         f"  saved: prompt tokens {pct(save.prompt_tokens_pct)}, output tokens {pct(save.completion_tokens_pct)}, "
         f"energy {pct(save.energy_pct)}, cost {pct(save.cost_pct)}, CO2 {pct(save.co2_pct)}",
-        f"  spend: {result.spend.model_calls} model calls ({result.spend.cached_calls} cached) of {result.spend.exhaustive_calls} exhaustive, "
+        f"  spend: {result.spend.model_calls} model calls ({result.spend.cached_calls} cached) "
+        f"of {result.spend.exhaustive_calls} exhaustive, "
         f"{result.spend.energy_j:.1f} J, {result.spend.wall_s:.0f} s"
         + (f"; pays back after {save.breakeven_calls:.0f} calls" if save.breakeven_calls else ""),
     ]
@@ -82,3 +97,7 @@ def summary(result) -> str:
 
 def _ci(ci) -> str:
     return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
+
+
+def _tokens(variant) -> str:
+    return f"{variant.prompt_tokens:.0f}+{variant.completion_tokens:.1f} tokens"

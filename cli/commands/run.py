@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Optional
 
 import typer
 
 from promptslim.prompt import load_prompt
 from promptslim.run import run as run_prompt
 
-from ..common import (BaseUrlOpt, JsonOpt, ModelOpt, ModeOpt, RegionOpt, TargetOpt, backend_from, parse_vars,
-                      print_json, status)
+from ..common import (
+    BaseUrlOpt,
+    JsonOpt,
+    ModelOpt,
+    ModeOpt,
+    RegionOpt,
+    TargetOpt,
+    backend_from,
+    parse_vars,
+    print_json,
+    status,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -21,15 +30,17 @@ def register(app: typer.Typer) -> None:
 
 def run(
     file: str = typer.Argument(..., help="Prompt file (text, or .json/.yaml chat messages), or - for stdin."),
-    var: Optional[list[str]] = typer.Option(None, "--var", "-v", help="Template variable NAME=VALUE (repeatable)."),
-    mode: Optional[str] = ModeOpt,
+    var: list[str] | None = typer.Option(None, "--var", "-v", help="Template variable NAME=VALUE (repeatable)."),
+    mode: str | None = ModeOpt,
     max_tokens: int = typer.Option(256, "--max-tokens", min=1, help="Cap on output tokens."),
-    stop: Optional[list[str]] = typer.Option(None, "--stop", help="Stop sequence (repeatable); \\n means newline."),
-    model: Optional[str] = ModelOpt,
-    base_url: Optional[str] = BaseUrlOpt,
-    target: Optional[str] = TargetOpt,
-    region: Optional[str] = RegionOpt,
-    emissions_csv: Optional[str] = typer.Option(None, "--emissions-csv", help="Also write codecarbon's emissions CSV for the run."),
+    stop: list[str] | None = typer.Option(None, "--stop", help="Stop sequence (repeatable); \\n means newline."),
+    model: str | None = ModelOpt,
+    base_url: str | None = BaseUrlOpt,
+    target: str | None = TargetOpt,
+    region: str | None = RegionOpt,
+    emissions_csv: str | None = typer.Option(
+        None, "--emissions-csv", help="Also write codecarbon's emissions CSV for the run."
+    ),
     json_out: bool = JsonOpt,
 ) -> None:
     """Run a prompt once: the output on stdout, the measurement on stderr."""
@@ -43,8 +54,14 @@ def run(
         tracker = EmissionsCsv(emissions_csv, region)
     with tracker:
         result = run_prompt(
-            prompt, variables=parse_vars(var), mode=mode or prompt.default_mode, max_tokens=max_tokens, stop=stops,
-            backend=backend, target=target, region=region,
+            prompt,
+            variables=parse_vars(var),
+            mode=mode or prompt.default_mode,
+            max_tokens=max_tokens,
+            stop=stops,
+            backend=backend,
+            target=target,
+            region=region,
         )
     if json_out:
         print_json(result)

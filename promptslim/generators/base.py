@@ -14,7 +14,7 @@ class Variant:
     max_tokens: int | None = None  # None keeps the caller's cap
     lineage: tuple[str, ...] = field(default=())  # generator names, in order applied
 
-    def then(self, other: "Variant") -> "Variant":
+    def then(self, other: Variant) -> Variant:
         """`other` applied on top of this variant."""
         return Variant(
             prompt=other.prompt,

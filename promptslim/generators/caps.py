@@ -9,8 +9,8 @@ the prompt still ends where the model must answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 from ..prompt import Message, Prompt
 from ..protect import preserved, protect
@@ -26,10 +26,13 @@ _OUTPUT_SENTENCE = re.compile(
 _LENGTH_HINT = re.compile(
     r"\b(?:one word|single word|one sentence|in at most|no more than|under \d+|at most \d+|\d+ words|\d+ sentences|"
     r"brief(?:ly)?|concise(?:ly)?|short answer|only the (?:json|label|number|category|answer)|return only|answer only|"
-    r"respond only|reply only|nothing else|just the (?:label|answer|number|category|word))\b|字以内|一句话|简短|只输出|只回答",
+    r"respond only|reply only|nothing else|just the (?:label|answer|number|category|word))\b"
+    r"|字以内|一句话|简短|只输出|只回答",
     re.I,
 )
-_LIST_OF_LABELS = re.compile(r"\b(?:one of|either|choose from|categories?|labels?)\b[^.\n:]*[:]?\s*([\w-]+(?:\s*(?:,|/|\bor\b)\s*[\w-]+)+)", re.I)
+_LIST_OF_LABELS = re.compile(
+    r"\b(?:one of|either|choose from|categories?|labels?)\b[^.\n:]*[:]?\s*([\w-]+(?:\s*(?:,|/|\bor\b)\s*[\w-]+)+)", re.I
+)
 
 
 @dataclass(frozen=True)

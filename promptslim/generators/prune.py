@@ -14,8 +14,8 @@ Learning from LLMLingua, with llama-cpp-python only:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -127,8 +127,13 @@ def _words(protected: Protected) -> list[Word]:
     demos = find_demonstrations(text)
     question_start = demos[-1].end if demos else _question_start(text)
     # protected spans, negations, and each demonstration's answer: the examples exist to show it
-    kept = span_toucher([*protected.spans, *(Span(*m.span(), "negation") for m in FORCED_CJK.finditer(text)),
-                         *(Span(*d.answer, "answer") for d in demos if d.answer)])
+    kept = span_toucher(
+        [
+            *protected.spans,
+            *(Span(*m.span(), "negation") for m in FORCED_CJK.finditer(text)),
+            *(Span(*d.answer, "answer") for d in demos if d.answer),
+        ]
+    )
     words = []
     for match in _WORD.finditer(text):
         start, end = match.start(), match.end()

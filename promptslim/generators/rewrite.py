@@ -8,8 +8,8 @@ in target tokens is discarded. Small local models rewrite poorly; the guards hol
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from ..prompt import Prompt
 from ..protect import contains_all, protect
@@ -33,10 +33,12 @@ class RewriteOutcome:
 def rewrite_request(instruction: str) -> Prompt:
     # the data is fenced: a prompt that itself says </prompt> cannot close the fence early
     safe = instruction.replace("</prompt>", "</ prompt>")
-    return Prompt.of([
-        {"role": "system", "content": REWRITE_SYSTEM},
-        {"role": "user", "content": f"<prompt>\n{safe}\n</prompt>"},
-    ])
+    return Prompt.of(
+        [
+            {"role": "system", "content": REWRITE_SYSTEM},
+            {"role": "user", "content": f"<prompt>\n{safe}\n</prompt>"},
+        ]
+    )
 
 
 def split_instruction(text: str) -> tuple[str, str]:
@@ -56,7 +58,9 @@ def _clean(reply: str) -> str:
     return reply.strip().strip("`").strip()
 
 
-def rewrite_text(text: str, backend: Backend, count: Callable[[str], int], keep: Sequence = (), max_tokens: int = 512) -> RewriteOutcome:
+def rewrite_text(
+    text: str, backend: Backend, count: Callable[[str], int], keep: Sequence = (), max_tokens: int = 512
+) -> RewriteOutcome:
     instruction, rest = split_instruction(text)
     if not instruction.strip():
         return RewriteOutcome(None, "no instruction to rewrite")

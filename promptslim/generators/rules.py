@@ -15,9 +15,9 @@ would otherwise try every rule at every character.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from typing import Callable, Iterable, Iterator, Sequence
+from functools import cache, cached_property, lru_cache
 
 from ..protect import Protected, Span, protect, span_toucher
 
@@ -56,8 +56,13 @@ _NEWLINE = re.compile(r"\n")
 # Under re.IGNORECASE four non-ASCII letters match ASCII ones. str.lower() maps the Kelvin
 # sign to "k" but not these three (and turns U+0130 into two characters): they need a table.
 _FOLD_APART = ("\u0130", "\u0131", "\u017f")
-_FOLD = {**{c: c + 32 for c in range(ord("A"), ord("Z") + 1)},
-         0x130: ord("i"), 0x131: ord("i"), 0x17F: ord("s"), 0x212A: ord("k")}
+_FOLD = {
+    **{c: c + 32 for c in range(ord("A"), ord("Z") + 1)},
+    0x130: ord("i"),
+    0x131: ord("i"),
+    0x17F: ord("s"),
+    0x212A: ord("k"),
+}
 _CJK = re.compile(r"[\u3400-\u9fff]")  # every Chinese rule needs one of these characters
 
 
@@ -132,7 +137,9 @@ def _if_any(*needles: str) -> Finder:
 def _near(needles: Sequence[str], back: int) -> Finder:
     """For patterns whose every match holds one of `needles` at most `back` characters after its
     start (letters compared as re.IGNORECASE does: for re.I patterns, or needles of whitespace)."""
-    return lambda pattern, scan: _matches_at(pattern, scan.text, scan.near(needles, back)) if scan.has_any(needles) else ()
+    return lambda pattern, scan: (
+        _matches_at(pattern, scan.text, scan.near(needles, back)) if scan.has_any(needles) else ()
+    )
 
 
 def _at_sentence_starts(pattern: re.Pattern, scan: _Scan) -> Iterable[re.Match]:
@@ -165,6 +172,7 @@ def _drop_and_capitalise(match: re.Match) -> str:
 def _phrase_rule(table: dict[str, str]) -> Rule:
     """One rule for the whole table: each phrase's matches in table order, exactly as one rule
     per phrase would give them (two phrases never match the same span, so no tie changes)."""
+
     def keep_case(replacement: str):
         def sub(match: re.Match) -> str:
             return replacement[:1].upper() + replacement[1:] if match.group(0)[:1].isupper() else replacement
@@ -183,61 +191,139 @@ def _phrase_rule(table: dict[str, str]) -> Rule:
 
 
 EN_FILLER_STARTS = [
-    r"i would (?:really )?like (?:for )?you to", r"i(?:'d| would) (?:really )?appreciate it if you (?:could|would)",
-    r"i want you to", r"i need you to", r"(?:could|can|would|will) you(?: please| kindly)?", r"please(?: kindly)?,?",
-    r"kindly", r"be so kind as to", r"if possible,", r"if you can,", r"as an ai(?: language model)?,", r"basically,?",
-    r"essentially,", r"just",
+    r"i would (?:really )?like (?:for )?you to",
+    r"i(?:'d| would) (?:really )?appreciate it if you (?:could|would)",
+    r"i want you to",
+    r"i need you to",
+    r"(?:could|can|would|will) you(?: please| kindly)?",
+    r"please(?: kindly)?,?",
+    r"kindly",
+    r"be so kind as to",
+    r"if possible,",
+    r"if you can,",
+    r"as an ai(?: language model)?,",
+    r"basically,?",
+    r"essentially,",
+    r"just",
 ]
 EN_FILLER_ANYWHERE = [
-    r"please", r"kindly", r"if possible", r"if you can", r"i think", r"i believe", r"basically",
-    r"actually", r"really", r"very", r"quite", r"simply", r"carefully", r"for me",
+    r"please",
+    r"kindly",
+    r"if possible",
+    r"if you can",
+    r"i think",
+    r"i believe",
+    r"basically",
+    r"actually",
+    r"really",
+    r"very",
+    r"quite",
+    r"simply",
+    r"carefully",
+    r"for me",
 ]
 EN_FILLER_SENTENCES = [
-    r"(?:hello|hi|hey|greetings|good (?:morning|afternoon|evening))(?: there)?(?: (?:assistant|chatgpt|ai|model))?[,!.]",
+    r"(?:hello|hi|hey|greetings|good (?:morning|afternoon|evening))(?: there)?"
+    r"(?: (?:assistant|chatgpt|ai|model))?[,!.]",
     r"dear (?:assistant|model|ai|chatgpt)[,!.]",
     r"i hope (?:you are|you're|this finds you) (?:doing )?well(?: today)?[.!]",
     r"(?:and )?thank(?:s| you)(?: so much| very much)?(?: in advance)?(?:,? (?:for|in) [^.!?\n]{0,80})?[.!]",
-    r"your help is (?:greatly |much |really )?appreciated[.!]", r"i appreciate (?:your|the) help[.!]",
+    r"your help is (?:greatly |much |really )?appreciated[.!]",
+    r"i appreciate (?:your|the) help[.!]",
     r"(?:many|much) thanks(?: in advance)?[.!]",
 ]
 EN_SENTENCE_LEADS = [
     r"(?:it is|it's) (?:very |really |extremely )?(?:important|crucial|essential) (?:to note )?that you",
-    r"please note that", r"note that", r"keep in mind that", r"remember that",
+    r"please note that",
+    r"note that",
+    r"keep in mind that",
+    r"remember that",
     r"it would be (?:really |very |so )?(?:great|helpful|nice|wonderful|good|ideal) if you (?:could|would|can)",
 ]
 # "..., I would like you to read" -> "..., read": only after a comma or "and", where no capital is needed
 EN_FILLER_CLAUSES = r"(?:(?<=, )|(?<=\band ))(?:i would (?:really )?like you to|i want you to|i need you to) (?=\w)"
 EN_VERBOSE = {
-    "in order to": "to", "so as to": "to", "due to the fact that": "because", "owing to the fact that": "because",
-    "in view of the fact that": "because", "in spite of the fact that": "although", "despite the fact that": "although",
-    "in the event that": "if", "on the condition that": "if", "at this point in time": "now", "at the present time": "now",
-    "for the purpose of": "for", "with regard to": "about", "with respect to": "about", "in relation to": "about",
-    "in reference to": "about", "a large number of": "many", "a great deal of": "much", "the majority of": "most",
-    "a small number of": "a few", "is able to": "can", "are able to": "can", "has the ability to": "can",
-    "have the ability to": "can", "prior to": "before", "subsequent to": "after", "in the near future": "soon",
-    "on a daily basis": "daily", "each and every": "every", "first and foremost": "first", "at all times": "always",
-    "in a timely manner": "promptly", "it is necessary that you": "you must", "it is essential that you": "you must",
-    "make sure that": "ensure", "take into account": "consider", "take into consideration": "consider",
-    "give a summary of": "summarise", "provide a summary of": "summarise", "come to a conclusion": "conclude",
-    "make a decision": "decide", "in the form of": "as", "by means of": "by", "until such time as": "until",
-    "the fact that": "that", "whether or not": "whether", "as a matter of fact": "in fact", "in actual fact": "in fact",
+    "in order to": "to",
+    "so as to": "to",
+    "due to the fact that": "because",
+    "owing to the fact that": "because",
+    "in view of the fact that": "because",
+    "in spite of the fact that": "although",
+    "despite the fact that": "although",
+    "in the event that": "if",
+    "on the condition that": "if",
+    "at this point in time": "now",
+    "at the present time": "now",
+    "for the purpose of": "for",
+    "with regard to": "about",
+    "with respect to": "about",
+    "in relation to": "about",
+    "in reference to": "about",
+    "a large number of": "many",
+    "a great deal of": "much",
+    "the majority of": "most",
+    "a small number of": "a few",
+    "is able to": "can",
+    "are able to": "can",
+    "has the ability to": "can",
+    "have the ability to": "can",
+    "prior to": "before",
+    "subsequent to": "after",
+    "in the near future": "soon",
+    "on a daily basis": "daily",
+    "each and every": "every",
+    "first and foremost": "first",
+    "at all times": "always",
+    "in a timely manner": "promptly",
+    "it is necessary that you": "you must",
+    "it is essential that you": "you must",
+    "make sure that": "ensure",
+    "take into account": "consider",
+    "take into consideration": "consider",
+    "give a summary of": "summarise",
+    "provide a summary of": "summarise",
+    "come to a conclusion": "conclude",
+    "make a decision": "decide",
+    "in the form of": "as",
+    "by means of": "by",
+    "until such time as": "until",
+    "the fact that": "that",
+    "whether or not": "whether",
+    "as a matter of fact": "in fact",
+    "in actual fact": "in fact",
 }
 ZH_FILLER = [
-    r"(?:您好|你好)[，,！!。]?", r"麻烦(?:你|您)(?:帮(?:我们|我))?", r"希望(?:你|您)能(?:够)?", r"(?:请|烦请)(?:你|您)?(?:帮我)?",
+    r"(?:您好|你好)[，,！!。]?",
+    r"麻烦(?:你|您)(?:帮(?:我们|我))?",
+    r"希望(?:你|您)能(?:够)?",
+    r"(?:请|烦请)(?:你|您)?(?:帮我)?",
     r"(?:能否|能不能|可不可以|可以)(?:请)?(?:你|您)?帮(?:我|忙)",
     # a sentence of thanks goes whole, not just its first words
     r"(?:^|(?<=[。！？!?\n]))(?:再次)?(?:非常|十分)?(?:感谢|谢谢)[^。！!？?\n]{0,40}[。！!]?",
-    r"辛苦(?:你|您)了[。！!]?", r"我想让(?:你|您)", r"我希望(?:你|您)", r"一下",
+    r"辛苦(?:你|您)了[。！!]?",
+    r"我想让(?:你|您)",
+    r"我希望(?:你|您)",
+    r"一下",
 ]
-ZH_VERBOSE = {"进行总结": "总结", "进行分析": "分析", "进行翻译": "翻译", "进行分类": "分类", "进行判断": "判断",
-              "进行检查": "检查", "加以说明": "说明", "为了能够": "为了", "的时候": "时", "是否能够": "能否"}
+ZH_VERBOSE = {
+    "进行总结": "总结",
+    "进行分析": "分析",
+    "进行翻译": "翻译",
+    "进行分类": "分类",
+    "进行判断": "判断",
+    "进行检查": "检查",
+    "加以说明": "说明",
+    "为了能够": "为了",
+    "的时候": "时",
+    "是否能够": "能否",
+}
 
 
 def _alternation(patterns: Sequence[str]) -> str:
     return "(?:" + "|".join(sorted(patterns, key=len, reverse=True)) + ")"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rules(language: str) -> tuple[Rule, ...]:
     """The detected language's rules first. Each table matches only its own script, so the
     other table also runs: mixed prompts (Chinese with English terms) get both, and the
@@ -251,14 +337,34 @@ def _rules(language: str) -> tuple[Rule, ...]:
 
 def _english_rules() -> list[Rule]:
     return [
-        ("politeness", re.compile(rf"{_SENTENCE_START}[ \t]*{_alternation(EN_FILLER_SENTENCES)}[ \t]*", re.I | re.M), "",
-         _at_sentence_starts),
-        ("filler", re.compile(rf"{_SENTENCE_START}(?P<lead>[ \t]*){_alternation(EN_FILLER_STARTS + EN_SENTENCE_LEADS)}\s+(?P<next>[a-z]\w*)", re.I | re.M),
-         lambda m: m.group("lead") + _drop_and_capitalise(m), _at_sentence_starts),
+        (
+            "politeness",
+            re.compile(rf"{_SENTENCE_START}[ \t]*{_alternation(EN_FILLER_SENTENCES)}[ \t]*", re.I | re.M),
+            "",
+            _at_sentence_starts,
+        ),
+        (
+            "filler",
+            re.compile(
+                rf"{_SENTENCE_START}(?P<lead>[ \t]*){_alternation(EN_FILLER_STARTS + EN_SENTENCE_LEADS)}"
+                r"\s+(?P<next>[a-z]\w*)",
+                re.I | re.M,
+            ),
+            lambda m: m.group("lead") + _drop_and_capitalise(m),
+            _at_sentence_starts,
+        ),
         # a match starts at the filler word, or at the " " or ", " before it
         # at a clause end (" please.") or before a word ("kindly point"); commas stay
-        ("filler", re.compile(rf"(?<=\w) {_alternation(EN_FILLER_ANYWHERE)}(?=[,.;:!?])|(?<=[ (]){_alternation(EN_FILLER_ANYWHERE)},? (?=\w)", re.I), "",
-         _near(EN_FILLER_ANYWHERE, 1)),
+        (
+            "filler",
+            re.compile(
+                rf"(?<=\w) {_alternation(EN_FILLER_ANYWHERE)}(?=[,.;:!?])"
+                rf"|(?<=[ (]){_alternation(EN_FILLER_ANYWHERE)},? (?=\w)",
+                re.I,
+            ),
+            "",
+            _near(EN_FILLER_ANYWHERE, 1),
+        ),
         ("filler", re.compile(EN_FILLER_CLAUSES, re.I), "", _near(("you to",), 20)),
         _phrase_rule(EN_VERBOSE),
     ]

@@ -10,15 +10,17 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..prompt import VARIABLE, Message, Prompt
 from ..protect import preserved, protect
 from .base import Variant
 
 _LABEL_LINE = re.compile(r"^[ \t]*([A-Z\u4e00-\u9fff][\w \u4e00-\u9fff-]{0,30}?)[ \t]*[:：][ \t]*(.*)$", re.M)
-_EXAMPLE_HEAD = re.compile(r"^[ \t]*(?:#+[ \t]*)?(?:example|demo|sample|示例|例子)[ \t]*#?\d*[ \t]*[:.：]?.*$", re.M | re.I)
+_EXAMPLE_HEAD = re.compile(
+    r"^[ \t]*(?:#+[ \t]*)?(?:example|demo|sample|示例|例子)[ \t]*#?\d*[ \t]*[:.：]?.*$", re.M | re.I
+)
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,7 @@ def _example_sections(text: str) -> list[Demo]:
         block = text[head.start() : end]
         if VARIABLE.search(block):
             continue
-        last = None
-        for last in _LABEL_LINE.finditer(block):
-            pass
+        last = next(reversed(list(_LABEL_LINE.finditer(block))), None)
         answer = (head.start() + last.start(2), head.start() + last.end(2)) if last else None
         demos.append(Demo(head.start(), end, last.group(2).strip().lower() if last else "", answer))
     return demos

@@ -14,9 +14,9 @@ import os
 import platform
 import socket
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from ..cache import default_cache_dir
 from ..errors import InputError
@@ -28,8 +28,10 @@ from .hardware import cpu_model
 DEFAULT_PROMPT_TOKENS = (32, 128, 256, 512, 1024)
 DEFAULT_OUTPUT_TOKENS = (8, 32, 64)
 # filler before a counting task: the model keeps counting, so calls reach their output cap
-_FILLER = ("The committee reviewed the quarterly figures for every regional office and agreed on "
-           "the schedule for the next audit of travel, hardware and training costs. ")
+_FILLER = (
+    "The committee reviewed the quarterly figures for every regional office and agreed on "
+    "the schedule for the next audit of travel, hardware and training costs. "
+)
 _TASK = "\nContinue the list: 1, 2, 3, 4, 5,"
 
 
@@ -67,8 +69,9 @@ def fit(points: Sequence[Point]) -> Fit:
     """Joules per prompt token, per output token and per call (non-negative least squares)."""
     if len({p.prompt_tokens for p in points}) < 2 or len({p.output_tokens for p in points}) < 2:
         raise InputError("calibration needs at least two prompt lengths and two output lengths")
-    return energy_fit.fit([p.prompt_tokens for p in points], [p.output_tokens for p in points],
-                          [p.energy_j for p in points])
+    return energy_fit.fit(
+        [p.prompt_tokens for p in points], [p.output_tokens for p in points], [p.energy_j for p in points]
+    )
 
 
 def workload_prompt(backend, tokens: int) -> Prompt:
@@ -122,13 +125,22 @@ def calibrate(
         raise InputError("calibration needs at least two prompt lengths and two output lengths, each 1 or more")
     points, method = run_workload(backend, prompt_tokens, output_tokens, progress)
     result = fit(points)
-    return Calibration(machine_id(), backend.identity, backend.name, result.j_per_input_token,
-                       result.j_per_output_token, result.j_per_call, result.r2, method, tuple(points),
-                       time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    return Calibration(
+        machine_id(),
+        backend.identity,
+        backend.name,
+        result.j_per_input_token,
+        result.j_per_output_token,
+        result.j_per_call,
+        result.r2,
+        method,
+        tuple(points),
+        time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
 
 
 def calibration_path(machine: str, model: str, root: Path | None = None) -> Path:
-    key = hashlib.sha256(f"{machine}\n{model}".encode("utf-8")).hexdigest()[:20]
+    key = hashlib.sha256(f"{machine}\n{model}".encode()).hexdigest()[:20]
     return (root or default_cache_dir()) / "calibration" / f"{key}.json"
 
 
@@ -152,4 +164,6 @@ def load(model: str, machine: str | None = None, root: Path | None = None) -> Ca
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise InputError(f"{path}: not a readable calibration ({exc}): delete it and run promptslim calibrate") from None
+        raise InputError(
+            f"{path}: not a readable calibration ({exc}): delete it and run promptslim calibrate"
+        ) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import cache
 
 from ..errors import InputError
 from .hardware import codecarbon_data
@@ -12,13 +12,13 @@ from .hardware import codecarbon_data
 WORLD = "world"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _energy_mix() -> dict:
     with open(codecarbon_data("private_infra", "global_energy_mix.json")) as f:
         return json.load(f)
 
 
-@lru_cache(maxsize=None)
+@cache
 def world_average() -> float:
     with open(codecarbon_data("private_infra", "carbon_intensity_per_source.json")) as f:
         return float(json.load(f)["world_average"])
@@ -42,9 +42,7 @@ def resolve_region(region: str | None) -> str:
         return WORLD
     code = _alpha3(region.strip().upper())
     if code is None or code not in _energy_mix():
-        raise InputError(
-            f"unknown region '{region}': use an ISO country code such as FR, FRA or US, or 'world'"
-        )
+        raise InputError(f"unknown region '{region}': use an ISO country code such as FR, FRA or US, or 'world'")
     return code
 
 
@@ -69,7 +67,7 @@ class EmissionsCsv:
             raise InputError("--emissions-csv needs --region CC: codecarbon's offline tracker needs a country")
         self.path, self.country = os.path.abspath(path), code
 
-    def __enter__(self) -> "EmissionsCsv":
+    def __enter__(self) -> EmissionsCsv:
         from codecarbon import OfflineEmissionsTracker
 
         self._tracker = OfflineEmissionsTracker(

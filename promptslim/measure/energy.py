@@ -59,7 +59,7 @@ class RaplMeter:
         self.domains = domains
 
     @classmethod
-    def discover(cls, root: Path = POWERCAP_ROOT) -> "RaplMeter | None":
+    def discover(cls, root: Path = POWERCAP_ROOT) -> RaplMeter | None:
         domains = []
         for zone in sorted(root.glob("*-rapl:*")):
             if zone.name.count(":") != 1:  # sub-domains (core, uncore, dram) are inside packages
@@ -96,7 +96,7 @@ class NvmlMeter:
         self.nvml, self.handles = nvml, handles
 
     @classmethod
-    def discover(cls) -> "NvmlMeter | None":
+    def discover(cls) -> NvmlMeter | None:
         try:
             import pynvml as nvml
 
@@ -170,10 +170,10 @@ class TokenEstimateMeter:
         return Energy(joules, self.method)
 
 
-_hardware_meter: "Meter | None | bool" = False
+_hardware_meter: Meter | None | bool = False
 
 
-def hardware_meter() -> "Meter | None":
+def hardware_meter() -> Meter | None:
     """RAPL and/or NVML where their counters are readable, else None (discovered once)."""
     global _hardware_meter
     if _hardware_meter is False:
@@ -193,7 +193,7 @@ class Stopwatch:
 
     meter: Meter
 
-    def __enter__(self) -> "Stopwatch":
+    def __enter__(self) -> Stopwatch:
         self._before = self.meter.snapshot()
         self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
         return self

@@ -9,9 +9,9 @@ The coefficients are non-negative: no token and no call gives energy back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Sequence
 
 from ..errors import InputError
 
@@ -48,7 +48,7 @@ def _nonnegative_least_squares(x, y):
     subset of the columns whose coefficients all come out non-negative."""
     import numpy as np
 
-    best = (np.zeros(x.shape[1]), float((y ** 2).sum()))  # all zero: always feasible
+    best = (np.zeros(x.shape[1]), float((y**2).sum()))  # all zero: always feasible
     for size in range(1, x.shape[1] + 1):
         for columns in combinations(range(x.shape[1]), size):
             sub, *_ = np.linalg.lstsq(x[:, columns], y, rcond=None)

@@ -10,7 +10,7 @@ import csv
 import importlib.util
 import os
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 # codecarbon's own defaults, used where the CPU or the memory layout is unknown
@@ -57,7 +57,7 @@ def _tdp_table() -> dict[str, float]:
     return table
 
 
-@lru_cache(maxsize=None)
+@cache
 def cpu_tdp_watts(model: str | None = None) -> float | None:
     """TDP of the CPU from codecarbon's table, or None when the model is not listed."""
     wanted = _normalise(model if model is not None else cpu_model())
@@ -73,14 +73,14 @@ def cpu_tdp_watts(model: str | None = None) -> float | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def cpu_watts_per_thread() -> float:
     tdp = cpu_tdp_watts()
     threads = os.cpu_count() or 1
     return tdp / threads if tdp else DEFAULT_WATTS_PER_THREAD
 
 
-@lru_cache(maxsize=None)
+@cache
 def ram_watts_per_gb() -> float:
     return RAM_WATTS_PER_DIMM / DIMM_GB
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from ..errors import InputError
 
@@ -45,7 +45,7 @@ class Price:
         return (prompt_tokens * self.input_per_m + completion_tokens * self.output_per_m) / 1e6
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(override_path: str | None) -> dict[str, Price]:
     table = {name: Price(*pair) for name, pair in PRICES.items()}
     if override_path:

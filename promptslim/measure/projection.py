@@ -65,24 +65,30 @@ class Projection:
 def energy_model(target: str, *, user: tuple[float, float] | None = None, calibration=None) -> EnergyModel:
     """The energy model for a target: the user's, the local calibration, or the per-token estimate."""
     if user is not None:
-        return EnergyModel("user", user[0], user[1], 0.0, "given with --energy-per-input-token and --energy-per-output-token")
+        return EnergyModel(
+            "user", user[0], user[1], 0.0, "given with --energy-per-input-token and --energy-per-output-token"
+        )
     if target == LOCAL:
         if calibration is None:
             raise InputError(
                 "--target local: no energy calibration for this model on this machine: run `promptslim calibrate` "
                 "first, or give --energy-per-input-token and --energy-per-output-token"
             )
-        detail = (f"fitted on {calibration.machine} for {calibration.model_name} ({calibration.energy_method}, "
-                  f"R\u00b2 {calibration.r2:.3f}, {calibration.created})")
-        return EnergyModel("calibration", calibration.j_per_input_token, calibration.j_per_output_token,
-                           calibration.j_per_call, detail)
+        detail = (
+            f"fitted on {calibration.machine} for {calibration.model_name} ({calibration.energy_method}, "
+            f"R\u00b2 {calibration.r2:.3f}, {calibration.created})"
+        )
+        return EnergyModel(
+            "calibration", calibration.j_per_input_token, calibration.j_per_output_token, calibration.j_per_call, detail
+        )
     estimate = token_energy_model(target)
     detail = estimate.source.removeprefix("token-estimate (").removesuffix(")")  # the source is said once
     return EnergyModel("token-estimate", estimate.j_per_input_token, estimate.j_per_output_token, 0.0, detail)
 
 
-def project(target: str, tokens: int, tokens_after: int, output_tokens: int, energy: EnergyModel,
-            volume: Volume) -> Projection:
+def project(
+    target: str, tokens: int, tokens_after: int, output_tokens: int, energy: EnergyModel, volume: Volume
+) -> Projection:
     price = price_for(target) if target != LOCAL else None
     cost = price.cost(tokens, output_tokens) if price else None
     cost_after = price.cost(tokens_after, output_tokens) if price else None

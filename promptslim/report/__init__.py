@@ -140,9 +140,12 @@ def decision(variant: dict) -> str:
     d = variant.get("decision")
     if not d:
         return ""
-    parts = [f"\u0394 {d['diff']:+.3f}" if d.get("diff") is not None else None,
-             f"lower {d['lower']:+.3f}" if d.get("lower") is not None else None,
-             f"p = {sig(d['p_value'], 2)}" if d.get("p_value") is not None else None, d.get("reason")]
+    parts = [
+        f"\u0394 {d['diff']:+.3f}" if d.get("diff") is not None else None,
+        f"lower {d['lower']:+.3f}" if d.get("lower") is not None else None,
+        f"p = {sig(d['p_value'], 2)}" if d.get("p_value") is not None else None,
+        d.get("reason"),
+    ]
     return ("passed" if d.get("passed") else "failed") + "".join(f", {p}" for p in parts if p)
 
 
@@ -150,8 +153,10 @@ def acceptance_rule(report: dict) -> str:
     a = report.get("acceptance") or {}
     confidence = a.get("confidence")
     level = f" at {confidence * 100:g}% confidence" if confidence is not None else ""
-    return (f"a variant may lose at most {a.get('max_drop', 'n/a')} score against the baseline{level} "
-            f"({a.get('method', 'n/a')}) and must score at least {a.get('min_score', 'n/a')}")
+    return (
+        f"a variant may lose at most {a.get('max_drop', 'n/a')} score against the baseline{level} "
+        f"({a.get('method', 'n/a')}) and must score at least {a.get('min_score', 'n/a')}"
+    )
 
 
 # (label, variant key, formatter, savings key)
@@ -167,8 +172,10 @@ _SAVINGS = (
 def savings_rows(report: dict) -> list[tuple[str, str, str, str, str]]:
     """(variant key, what, baseline per call, best per call, saved) for each measure."""
     base, best, saved = report.get("baseline") or {}, report.get("best") or {}, report.get("savings") or {}
-    return [(key, label, fmt(per_call(base, key)), fmt(per_call(best, key)), pct(saved.get(pct_key)))
-            for label, key, fmt, pct_key in _SAVINGS]
+    return [
+        (key, label, fmt(per_call(base, key)), fmt(per_call(best, key)), pct(saved.get(pct_key)))
+        for label, key, fmt, pct_key in _SAVINGS
+    ]
 
 
 def per_call(variant: dict, key: str) -> float | None:
@@ -188,10 +195,12 @@ def energy_basis(report: dict) -> str:
     method = (report.get("baseline") or {}).get("energy_method", "n/a")
     if (report.get("savings") or {}).get("energy_basis") != "fit" or not fit:
         return f"Energy and CO\u2082 per call are the means of each variant's measured calls ({method})."
-    return (f"Energy and CO\u2082 per call come from a fit over the run's {fit['calls']:,} measured calls ({method}): "
-            f"J = {fit['j_per_input_token']:.3g}\u00b7prompt tokens + {fit['j_per_output_token']:.3g}\u00b7output tokens "
-            f"+ {fit['j_per_call']:.3g} (R\u00b2 {fit['r2']:.2f}). It evens out the drift between variants measured "
-            f"minutes apart; the variant table also shows each one's own measured mean.")
+    return (
+        f"Energy and CO\u2082 per call come from a fit over the run's {fit['calls']:,} measured calls ({method}): "
+        f"J = {fit['j_per_input_token']:.3g}\u00b7prompt tokens + {fit['j_per_output_token']:.3g}\u00b7output tokens "
+        f"+ {fit['j_per_call']:.3g} (R\u00b2 {fit['r2']:.2f}). It evens out the drift between variants measured "
+        f"minutes apart; the variant table also shows each one's own measured mean."
+    )
 
 
 def measures(objective: str) -> set[str]:
@@ -207,8 +216,10 @@ def breakeven(report: dict) -> str:
     calls = (report.get("savings") or {}).get("breakeven_calls")
     if calls is None or saved is None or saved <= 0:
         return f"The optimisation used {energy(spent)}; no energy is saved per call, so it does not pay back."
-    return (f"The optimisation used {energy(spent)}; at {energy(saved)} saved per call "
-            f"it pays back after {calls:,.0f} calls.")
+    return (
+        f"The optimisation used {energy(spent)}; at {energy(saved)} saved per call "
+        f"it pays back after {calls:,.0f} calls."
+    )
 
 
 def _optimisation_energy(spend: dict) -> float | None:

@@ -12,13 +12,37 @@ from collections import Counter
 from . import co2, count, kwh, pct, usd
 from .markdown import _table, cell
 
-CSV_FIELDS = ("source", "id", "target", "tokens", "tokens_after", "saving_pct", "output_tokens", "cost_usd_per_1k",
-              "energy_wh_per_1k", "co2_g_per_1k", "cost_usd_year", "energy_kwh_year", "co2_kg_year",
-              "cost_usd_year_saved", "energy_kwh_year_saved", "co2_kg_year_saved", "energy_model",
-              "deep_tokens_after", "findings")
+CSV_FIELDS = (
+    "source",
+    "id",
+    "target",
+    "tokens",
+    "tokens_after",
+    "saving_pct",
+    "output_tokens",
+    "cost_usd_per_1k",
+    "energy_wh_per_1k",
+    "co2_g_per_1k",
+    "cost_usd_year",
+    "energy_kwh_year",
+    "co2_kg_year",
+    "cost_usd_year_saved",
+    "energy_kwh_year_saved",
+    "co2_kg_year_saved",
+    "energy_model",
+    "deep_tokens_after",
+    "findings",
+)
 # (header, right-aligned) of the prompt table
-COLUMNS = (("Prompt", False), ("Tokens", True), ("After", True), ("Saved", True), ("$/yr saved", True),
-           ("kWh/yr", True), ("Findings", False))
+COLUMNS = (
+    ("Prompt", False),
+    ("Tokens", True),
+    ("After", True),
+    ("Saved", True),
+    ("$/yr saved", True),
+    ("kWh/yr", True),
+    ("Findings", False),
+)
 
 
 def top_findings(prompt: dict, limit: int = 3) -> str:
@@ -30,27 +54,42 @@ def top_findings(prompt: dict, limit: int = 3) -> str:
 
 def prompt_row(prompt: dict) -> list[str]:
     """The table's cells for one prompt, before any escaping."""
-    label = f'{prompt["id"]} ({prompt["name"]})' if prompt.get("name") else str(prompt["id"])
-    return [label, count(prompt["tokens"]), count(prompt["tokens_after"]), pct(prompt["saving_pct"]),
-            usd(prompt.get("cost_usd_year_saved")), kwh(prompt.get("energy_kwh_year")), top_findings(prompt)]
+    label = f"{prompt['id']} ({prompt['name']})" if prompt.get("name") else str(prompt["id"])
+    return [
+        label,
+        count(prompt["tokens"]),
+        count(prompt["tokens_after"]),
+        pct(prompt["saving_pct"]),
+        usd(prompt.get("cost_usd_year_saved")),
+        kwh(prompt.get("energy_kwh_year")),
+        top_findings(prompt),
+    ]
 
 
 def headline(report: dict) -> str:
     s = report["summary"]
     failed = f" ({count(s['failures'])} failed)" if s["failures"] else ""
     deep = s.get("deep_tokens_after")
-    pruned = (f", {count(deep)} after pruning with the local model "
-              f"({pct(100 * (s['tokens'] - deep) / s['tokens'] if s['tokens'] else 0)} saved)" if deep is not None else "")
-    return (f"{count(s['prompts'])} prompts{failed}: {count(s['tokens'])} {s['target']} tokens, "
-            f"{count(s['tokens_after'])} after rules mode ({pct(s['saving_pct'])} saved){pruned}")
+    pruned = (
+        f", {count(deep)} after pruning with the local model "
+        f"({pct(100 * (s['tokens'] - deep) / s['tokens'] if s['tokens'] else 0)} saved)"
+        if deep is not None
+        else ""
+    )
+    return (
+        f"{count(s['prompts'])} prompts{failed}: {count(s['tokens'])} {s['target']} tokens, "
+        f"{count(s['tokens_after'])} after rules mode ({pct(s['saving_pct'])} saved){pruned}"
+    )
 
 
 def volume_line(report: dict) -> str:
     s = report["summary"]
-    return (f"At {count(round(s['calls_per_day']))} calls a day each: {kwh(s['energy_kwh_year'])}, "
-            f"{co2_kg(s['co2_kg_year'])} CO\u2082 and {usd(s['cost_usd_year'])} a year; rules mode saves "
-            f"{kwh(s['energy_kwh_year_saved'])}, {co2_kg(s['co2_kg_year_saved'])} CO\u2082 and "
-            f"{usd(s['cost_usd_year_saved'])} a year.")
+    return (
+        f"At {count(round(s['calls_per_day']))} calls a day each: {kwh(s['energy_kwh_year'])}, "
+        f"{co2_kg(s['co2_kg_year'])} CO\u2082 and {usd(s['cost_usd_year'])} a year; rules mode saves "
+        f"{kwh(s['energy_kwh_year_saved'])}, {co2_kg(s['co2_kg_year_saved'])} CO\u2082 and "
+        f"{usd(s['cost_usd_year_saved'])} a year."
+    )
 
 
 def energy_lines(report: dict) -> list[str]:
@@ -82,7 +121,9 @@ def to_table(report: dict, top: int = 0) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(COLUMNS))]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if right else c.ljust(w) for c, w, (_, right) in zip(cells, widths, COLUMNS)).rstrip()
+        return "  ".join(
+            c.rjust(w) if right else c.ljust(w) for c, w, (_, right) in zip(cells, widths, COLUMNS)
+        ).rstrip()
 
     more = more_line(report, len(rows))
     lines = [line(header), *map(line, rows), *([more] if more else []), "", headline(report), volume_line(report)]
@@ -99,8 +140,9 @@ def to_csv(report: dict) -> str:
     writer.writeheader()
     for prompt in report["prompts"]:
         for figures in prompt["targets"]:
-            writer.writerow({**figures, "source": prompt["source"], "id": prompt["id"],
-                             "findings": top_findings(prompt, limit=99)})
+            writer.writerow(
+                {**figures, "source": prompt["source"], "id": prompt["id"], "findings": top_findings(prompt, limit=99)}
+            )
     return out.getvalue()
 
 
@@ -110,18 +152,25 @@ def to_csv(report: dict) -> str:
 def to_markdown(report: dict, top: int = 20) -> str:
     """Sized for a pull-request comment: summary, the largest savings, failures folded away."""
     s = report["summary"]
-    totals = _table(["Per year", "Total", "Saved by rules mode"], [
-        ["Energy", kwh(s["energy_kwh_year"]), kwh(s["energy_kwh_year_saved"])],
-        ["CO\u2082", co2_kg(s["co2_kg_year"]), co2_kg(s["co2_kg_year_saved"])],
-        [f"Cost on {cell(s['target'])}", usd(s["cost_usd_year"]), usd(s["cost_usd_year_saved"])],
-    ], "lrr")
+    totals = _table(
+        ["Per year", "Total", "Saved by rules mode"],
+        [
+            ["Energy", kwh(s["energy_kwh_year"]), kwh(s["energy_kwh_year_saved"])],
+            ["CO\u2082", co2_kg(s["co2_kg_year"]), co2_kg(s["co2_kg_year_saved"])],
+            [f"Cost on {cell(s['target'])}", usd(s["cost_usd_year"]), usd(s["cost_usd_year_saved"])],
+        ],
+        "lrr",
+    )
     rows = [[cell(c) for c in prompt_row(p)] for p in shown(report, top)]
     sections = [f"## promptslim audit\n\n**{cell(headline(report))}**\n\n{cell(volume_line(report))}", totals]
     if rows:
         table = _table([name for name, _ in COLUMNS], rows, "".join("r" if right else "l" for _, right in COLUMNS))
         sections.append(f"### Largest savings\n\n{table}\n\n{more_line(report, len(rows))}".rstrip())
-    sections += [_problems("failed", report["failures"]), _problems("notes", report["notes"]),
-                 "Energy: " + "; ".join(cell(e) for e in energy_lines(report))]
+    sections += [
+        _problems("failed", report["failures"]),
+        _problems("notes", report["notes"]),
+        "Energy: " + "; ".join(cell(e) for e in energy_lines(report)),
+    ]
     return "\n\n".join(s for s in sections if s) + "\n"
 
 

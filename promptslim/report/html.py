@@ -7,14 +7,36 @@ Content-Security-Policy forbids scripts as a second line of defence.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from difflib import SequenceMatcher
 from html import escape
-from typing import Iterable
 
 from ..diff import word_diff
-from . import (CO2_UNITS, ENERGY_UNITS, OBJECTIVES, acceptance_rule, breakeven, by_cost, co2, cost_of, energy_basis,
-               decision, energy, measures, objective_cost, per_call, prompt_parts, savings_rows, score, score_ci,
-               score_with_ci, sig, tokens, unit_for, usd)
+from . import (
+    CO2_UNITS,
+    ENERGY_UNITS,
+    OBJECTIVES,
+    acceptance_rule,
+    breakeven,
+    by_cost,
+    co2,
+    cost_of,
+    decision,
+    energy,
+    energy_basis,
+    measures,
+    objective_cost,
+    per_call,
+    prompt_parts,
+    savings_rows,
+    score,
+    score_ci,
+    score_with_ci,
+    sig,
+    tokens,
+    unit_for,
+    usd,
+)
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _STATUSES = ("winner", "baseline", "passed", "dropped", "failed", "not run")
@@ -31,9 +53,15 @@ def esc(value: object) -> str:
 
 
 def render(report: dict) -> str:
-    sections = (_header(report), _chart_section(report), _diff_section(report), _variants_section(report),
-                _cases_section(report), _spend_section(report))
-    return page(f'promptslim report: {report.get("name", "")}', sections)
+    sections = (
+        _header(report),
+        _chart_section(report),
+        _diff_section(report),
+        _variants_section(report),
+        _cases_section(report),
+        _spend_section(report),
+    )
+    return page(f"promptslim report: {report.get('name', '')}", sections)
 
 
 def page(title: str, sections: Iterable[str], css: str = "") -> str:
@@ -42,8 +70,8 @@ def page(title: str, sections: Iterable[str], css: str = "") -> str:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
-        f'<title>{esc(title)}</title>\n<style>{_CSS}{css}</style>\n'
-        '</head>\n<body>\n<main>\n' + "\n".join(sections) + "\n</main>\n</body>\n</html>\n"
+        f"<title>{esc(title)}</title>\n<style>{_CSS}{css}</style>\n"
+        "</head>\n<body>\n<main>\n" + "\n".join(sections) + "\n</main>\n</body>\n</html>\n"
     )
 
 
@@ -62,14 +90,18 @@ def _plain(value: object) -> str:
 def _header(report: dict) -> str:
     best = report.get("best") or {}
     accepted = bool(report.get("accepted"))
-    verdict = f'Accepted: {esc(best.get("id"))} replaces the baseline.' if accepted else "Baseline kept."
-    facts = (("objective", report.get("objective")), ("target", report.get("target")),
-             ("measured on", report.get("model")), ("region", report.get("region")),
-             ("energy method", best.get("energy_method")))
+    verdict = f"Accepted: {esc(best.get('id'))} replaces the baseline." if accepted else "Baseline kept."
+    facts = (
+        ("objective", report.get("objective")),
+        ("target", report.get("target")),
+        ("measured on", report.get("model")),
+        ("region", report.get("region")),
+        ("energy method", best.get("energy_method")),
+    )
     context = " · ".join(f"{label} <b>{esc(value)}</b>" for label, value in facts if value is not None)
     return (
         '<header id="summary">\n<p class="eyebrow">promptslim report</p>\n'
-        f'<h1>{esc(report.get("name", ""))}</h1>\n'
+        f"<h1>{esc(report.get('name', ''))}</h1>\n"
         f'<p class="verdict {"accepted" if accepted else "kept"}"><strong>{verdict}</strong> '
         f'{esc(report.get("note", ""))}</p>\n<p class="meta">{context}</p>\n'
         f"{_cards(report)}\n{_acceptance(report)}\n</header>"
@@ -89,12 +121,20 @@ def _cards(report: dict) -> str:
 
 def _acceptance(report: dict) -> str:
     best = report.get("best") or {}
-    outcome = (f'{esc(best.get("id"))} {esc(decision(best))}.' if report.get("accepted")
-               else "No variant both passed and beat the baseline.")
-    budget = (' <span class="warn">The search budget ran out before every variant was tried.</span>'
-              if report.get("budget_exhausted") else "")
-    return (f'<p class="acceptance"><b>Acceptance:</b> {outcome} '
-            f'<span class="muted">Rule: {esc(acceptance_rule(report))}.</span>{budget}</p>')
+    outcome = (
+        f"{esc(best.get('id'))} {esc(decision(best))}."
+        if report.get("accepted")
+        else "No variant both passed and beat the baseline."
+    )
+    budget = (
+        ' <span class="warn">The search budget ran out before every variant was tried.</span>'
+        if report.get("budget_exhausted")
+        else ""
+    )
+    return (
+        f'<p class="acceptance"><b>Acceptance:</b> {outcome} '
+        f'<span class="muted">Rule: {esc(acceptance_rule(report))}.</span>{budget}</p>'
+    )
 
 
 # ---------------------------------------------------------------- Pareto chart
@@ -115,17 +155,30 @@ def _chart_section(report: dict) -> str:
 
 def _pareto_svg(report: dict) -> str:
     objective = report.get("objective", "energy")
-    points: list[Point] = [(v, cost_of(v, objective), v["score"]) for v in report.get("variants") or []
-                           if cost_of(v, objective) is not None and v.get("score") is not None]
+    points: list[Point] = [
+        (v, cost_of(v, objective), v["score"])
+        for v in report.get("variants") or []
+        if cost_of(v, objective) is not None and v.get("score") is not None
+    ]
     cis = [v["score_ci"] for v, _, _ in points if v.get("score_ci") and None not in v["score_ci"]]
     scores = [s for _, _, s in points] + [bound for ci in cis for bound in ci]
-    scale = _Scale(_ticks(0.0, max((c for _, c, _ in points), default=1.0)),
-                   _ticks(min(scores, default=0.0), max(scores, default=1.0)))
-    parts = (_grid(scale, objective), _whiskers(points, scale), _frontier(report, points, scale),
-             _dots(points, scale, objective), _labels(report, points, scale))
-    return (f'<svg id="pareto" viewBox="0 0 {_W} {_H}" role="img" '
-            f'aria-label="Score against {esc(OBJECTIVES[objective][1])} for each variant">\n'
-            + "\n".join(p for p in parts if p) + "\n</svg>")
+    scale = _Scale(
+        _ticks(0.0, max((c for _, c, _ in points), default=1.0)),
+        _ticks(min(scores, default=0.0), max(scores, default=1.0)),
+    )
+    parts = (
+        _grid(scale, objective),
+        _whiskers(points, scale),
+        _frontier(report, points, scale),
+        _dots(points, scale, objective),
+        _labels(report, points, scale),
+    )
+    return (
+        f'<svg id="pareto" viewBox="0 0 {_W} {_H}" role="img" '
+        f'aria-label="Score against {esc(OBJECTIVES[objective][1])} for each variant">\n'
+        + "\n".join(p for p in parts if p)
+        + "\n</svg>"
+    )
 
 
 class _Scale:
@@ -171,19 +224,24 @@ def _grid(scale: _Scale, objective: str) -> str:
     lines = [f'<rect class="plot" x="{x0}" y="{y1}" width="{x1 - x0}" height="{y0 - y1}"/>']
     for t in scale.xticks:
         x = scale.x(t)
-        lines.append(f'<line class="grid" x1="{x:.1f}" y1="{y1}" x2="{x:.1f}" y2="{y0}"/>'
-                     f'<text class="tick" x="{x:.1f}" y="{y0 + 18}" text-anchor="middle">{sig(t / factor)}</text>')
+        lines.append(
+            f'<line class="grid" x1="{x:.1f}" y1="{y1}" x2="{x:.1f}" y2="{y0}"/>'
+            f'<text class="tick" x="{x:.1f}" y="{y0 + 18}" text-anchor="middle">{sig(t / factor)}</text>'
+        )
     for t in scale.yticks:
         y = scale.y(t)
-        lines.append(f'<line class="grid" x1="{x0}" y1="{y:.1f}" x2="{x1}" y2="{y:.1f}"/>'
-                     f'<text class="tick" x="{x0 - 8}" y="{y + 4:.1f}" text-anchor="end">{sig(t)}</text>')
+        lines.append(
+            f'<line class="grid" x1="{x0}" y1="{y:.1f}" x2="{x1}" y2="{y:.1f}"/>'
+            f'<text class="tick" x="{x0 - 8}" y="{y + 4:.1f}" text-anchor="end">{sig(t)}</text>'
+        )
     measure = OBJECTIVES[objective][1]
     xlabel = f"{measure[0].upper()}{measure[1:]} ({unit})"  # not capitalize(): it would make CO2 "Co2"
-    lines += [f'<path class="axis" d="M{x0},{y1} V{y0} H{x1}"/>',
-              f'<text class="axis-label" x="{(x0 + x1) / 2:.1f}" y="{_H - 12}" text-anchor="middle">'
-              f"{esc(xlabel)}</text>",
-              f'<text class="axis-label" transform="translate(18 {(y0 + y1) / 2:.1f}) rotate(-90)" '
-              'text-anchor="middle">Score</text>']
+    lines += [
+        f'<path class="axis" d="M{x0},{y1} V{y0} H{x1}"/>',
+        f'<text class="axis-label" x="{(x0 + x1) / 2:.1f}" y="{_H - 12}" text-anchor="middle">{esc(xlabel)}</text>',
+        f'<text class="axis-label" transform="translate(18 {(y0 + y1) / 2:.1f}) rotate(-90)" '
+        'text-anchor="middle">Score</text>',
+    ]
     return "\n".join(lines)
 
 
@@ -193,8 +251,9 @@ def _whiskers(points: list[Point], scale: _Scale) -> str:
         ci = v.get("score_ci")
         if ci and None not in ci:
             x = scale.x(c)
-            lines.append(f'<line class="ci" x1="{x:.1f}" y1="{scale.y(ci[0]):.1f}" '
-                         f'x2="{x:.1f}" y2="{scale.y(ci[1]):.1f}"/>')
+            lines.append(
+                f'<line class="ci" x1="{x:.1f}" y1="{scale.y(ci[0]):.1f}" x2="{x:.1f}" y2="{scale.y(ci[1]):.1f}"/>'
+            )
     return "\n".join(lines)
 
 
@@ -212,10 +271,14 @@ def _dots(points: list[Point], scale: _Scale, objective: str) -> str:
     on_top = {"baseline": 1, "winner": 2}  # drawn last, so nothing hides them
     dots = []
     for v, c, s in sorted(points, key=lambda p: on_top.get(p[0].get("status"), 0)):
-        tip = (f'{v.get("id")} ({v.get("status")})\n{v.get("description", "")}\nscore {score_with_ci(v)}\n'
-               f"{objective_cost(c, objective)} per call")
-        dots.append(f'<circle class="dot {_status_class(v.get("status"))}" cx="{scale.x(c):.1f}" '
-                    f'cy="{scale.y(s):.1f}" r="{radius.get(v.get("status"), 5)}"><title>{esc(tip)}</title></circle>')
+        tip = (
+            f"{v.get('id')} ({v.get('status')})\n{v.get('description', '')}\nscore {score_with_ci(v)}\n"
+            f"{objective_cost(c, objective)} per call"
+        )
+        dots.append(
+            f'<circle class="dot {_status_class(v.get("status"))}" cx="{scale.x(c):.1f}" '
+            f'cy="{scale.y(s):.1f}" r="{radius.get(v.get("status"), 5)}"><title>{esc(tip)}</title></circle>'
+        )
     return "\n".join(dots)
 
 
@@ -227,15 +290,17 @@ def _labels(report: dict, points: list[Point], scale: _Scale) -> str:
         is_best, is_base = str(v.get("id")) == best_id, v.get("status") == "baseline"
         if not (is_best or is_base):
             continue
-        name = "baseline (kept)" if is_best and is_base else "baseline" if is_base else f'best: {v.get("id")}'
+        name = "baseline (kept)" if is_best and is_base else "baseline" if is_base else f"best: {v.get('id')}"
         x, y, half = scale.x(c), scale.y(s) - 14, 3.5 * len(name)  # about 7 px a letter
         if any(abs(y - py) < 16 and abs(x - px) < half + ph + 6 for px, py, ph in placed):
             y += 38  # above would cover the other label: go below the dot
         placed.append((x, y, half))
         # centred on the dot unless that would cross the chart's edge
         anchor = "start" if x - half < _LEFT else "end" if x + half > _W - _RIGHT else "middle"
-        texts.append(f'<text class="label {"best" if is_best else "base"}" x="{x:.1f}" y="{y:.1f}" '
-                     f'text-anchor="{anchor}">{esc(name)}</text>')
+        texts.append(
+            f'<text class="label {"best" if is_best else "base"}" x="{x:.1f}" y="{y:.1f}" '
+            f'text-anchor="{anchor}">{esc(name)}</text>'
+        )
     return "\n".join(texts)
 
 
@@ -246,7 +311,7 @@ def _diff_section(report: dict) -> str:
     base, best = report.get("baseline") or {}, report.get("best") or {}
     limits = ""
     if base.get("max_tokens") != best.get("max_tokens"):
-        limits = f' max_tokens: {esc(base.get("max_tokens"))} \u2192 {esc(best.get("max_tokens"))}.'
+        limits = f" max_tokens: {esc(base.get('max_tokens'))} \u2192 {esc(best.get('max_tokens'))}."
     pairs = _message_pairs(prompt_parts(base.get("prompt")), prompt_parts(best.get("prompt")))
     if all(before == after for before, after in pairs):
         body = '<p class="same">The best prompt is the baseline prompt: nothing changed.</p>'
@@ -264,22 +329,25 @@ def _message_pairs(before: list[Part], after: list[Part]) -> list[tuple[Part | N
     pairs: list[tuple[Part | None, Part | None]] = []
     for _, i1, i2, j1, j2 in SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
         old, new = before[i1:i2], after[j1:j2]
-        pairs += [(old[k] if k < len(old) else None, new[k] if k < len(new) else None)
-                  for k in range(max(len(old), len(new)))]
+        pairs += [
+            (old[k] if k < len(old) else None, new[k] if k < len(new) else None) for k in range(max(len(old), len(new)))
+        ]
     return pairs
 
 
 def _message_diff(before: Part | None, after: Part | None) -> str:
     (role_before, text_before), (role_after, text_after) = before or (None, ""), after or (None, "")
     if before is None or after is None:
-        role = f'{role_after or role_before or "prompt"} ({"added" if before is None else "removed"})'
+        role = f"{role_after or role_before or 'prompt'} ({'added' if before is None else 'removed'})"
     elif role_before != role_after:
-        role = f'{role_before or "prompt"} \u2192 {role_after or "prompt"}'
+        role = f"{role_before or 'prompt'} \u2192 {role_after or 'prompt'}"
     else:
         role = role_before  # None for a text prompt: no heading
     tags = {"delete": "del", "insert": "ins"}
-    body = "".join(f"<{tags[op.op]}>{esc(op.text)}</{tags[op.op]}>" if op.op in tags else esc(op.text)
-                   for op in word_diff(text_before, text_after))
+    body = "".join(
+        f"<{tags[op.op]}>{esc(op.text)}</{tags[op.op]}>" if op.op in tags else esc(op.text)
+        for op in word_diff(text_before, text_after)
+    )
     heading = f'<div class="role">{esc(role)}</div>' if role else ""
     return f'<div class="message">{heading}<pre>{body}</pre></div>'
 
@@ -290,11 +358,20 @@ def _message_diff(before: Part | None, after: Part | None) -> str:
 def _variants_section(report: dict) -> str:
     objective = report.get("objective", "energy")
     counted = measures(objective)
-    columns = (("Variant", ""), ("Status and test", ""), ("Change", ""), ("Score", ""),
-               ("Prompt tokens", "prompt_tokens"), ("Completion tokens", "completion_tokens"),
-               ("Max tokens", ""), ("Energy", "energy_j"), ("Energy measured", ""), ("Cost", "cost_usd"),
-               ("CO\u2082", "co2_g"),
-               ("Cases", ""))
+    columns = (
+        ("Variant", ""),
+        ("Status and test", ""),
+        ("Change", ""),
+        ("Score", ""),
+        ("Prompt tokens", "prompt_tokens"),
+        ("Completion tokens", "completion_tokens"),
+        ("Max tokens", ""),
+        ("Energy", "energy_j"),
+        ("Energy measured", ""),
+        ("Cost", "cost_usd"),
+        ("CO\u2082", "co2_g"),
+        ("Cases", ""),
+    )
     head = "".join(f'<th class="{"objective" if key in counted else ""}">{esc(name)}</th>' for name, key in columns)
     rows = "\n".join(_variant_row(v, counted) for v in by_cost(report.get("variants") or [], objective))
     return (
@@ -316,16 +393,21 @@ def _variant_row(v: dict, counted: set[str]) -> str:
         f'<td class="num">{esc(score(v.get("score")))}<small>{esc(score_ci(v))}</small></td>'
         + num("prompt_tokens", tokens(v.get("prompt_tokens")))
         + num("completion_tokens", tokens(v.get("completion_tokens")))
-        + num("", _plain(v.get("max_tokens"))) + num("energy_j", energy(per_call(v, "energy_j")))
+        + num("", _plain(v.get("max_tokens")))
+        + num("energy_j", energy(per_call(v, "energy_j")))
         + num("", energy(v.get("energy_j")))
-        + num("cost_usd", usd(v.get("cost_usd"))) + num("co2_g", co2(per_call(v, "co2_g")))
-        + num("", _plain(v.get("calls"))) + "</tr>"
+        + num("cost_usd", usd(v.get("cost_usd")))
+        + num("co2_g", co2(per_call(v, "co2_g")))
+        + num("", _plain(v.get("calls")))
+        + "</tr>"
     )
 
 
 def _prompt_html(prompt: str | list[dict] | None) -> str:
-    return "".join((f'<div class="role">{esc(role)}</div>' if role is not None else "") + f"<pre>{esc(text)}</pre>"
-                   for role, text in prompt_parts(prompt))
+    return "".join(
+        (f'<div class="role">{esc(role)}</div>' if role is not None else "") + f"<pre>{esc(text)}</pre>"
+        for role, text in prompt_parts(prompt)
+    )
 
 
 def _cases_section(report: dict) -> str:
@@ -334,29 +416,38 @@ def _cases_section(report: dict) -> str:
         body = '<p class="hint">The report holds no example cases.</p>'
     else:
         rows = "\n".join(_case_row(case) for case in cases)
-        body = ('<div class="scroll">\n<table class="cases">\n<thead><tr><th>Case</th><th>Input</th>'
-                "<th>Expected</th><th>Baseline output</th><th>Best output</th></tr></thead>\n"
-                f"<tbody>\n{rows}\n</tbody>\n</table>\n</div>")
+        body = (
+            '<div class="scroll">\n<table class="cases">\n<thead><tr><th>Case</th><th>Input</th>'
+            "<th>Expected</th><th>Baseline output</th><th>Best output</th></tr></thead>\n"
+            f"<tbody>\n{rows}\n</tbody>\n</table>\n</div>"
+        )
     return f'<section id="cases">\n<h2>Example cases</h2>\n{body}\n</section>'
 
 
 def _case_row(case: dict) -> str:
     inputs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in (case.get("vars") or {}).items())
     outputs = (case.get("expected"), case.get("baseline_output"), case.get("best_output"))
-    return (f'<tr><td>{esc(case.get("id", ""))}</td><td><dl>{inputs}</dl></td>'
-            + "".join(f"<td><pre>{esc(_plain(text))}</pre></td>" for text in outputs) + "</tr>")
+    return (
+        f"<tr><td>{esc(case.get('id', ''))}</td><td><dl>{inputs}</dl></td>"
+        + "".join(f"<td><pre>{esc(_plain(text))}</pre></td>" for text in outputs)
+        + "</tr>"
+    )
 
 
 def _spend_section(report: dict) -> str:
     spend = report.get("spend") or {}
-    facts = (("Model calls", f'{spend.get("model_calls", 0):,}'),
-             ("Answered from cache", f'{spend.get("cached_calls", 0):,}'),
-             ("Trying every variant on every case", f'{spend.get("exhaustive_calls", 0):,} calls'),
-             ("Energy used", energy(spend.get("energy_j"))),
-             ("Wall time", f'{spend.get("wall_s", 0):,.1f} s'))
+    facts = (
+        ("Model calls", f"{spend.get('model_calls', 0):,}"),
+        ("Answered from cache", f"{spend.get('cached_calls', 0):,}"),
+        ("Trying every variant on every case", f"{spend.get('exhaustive_calls', 0):,} calls"),
+        ("Energy used", energy(spend.get("energy_j"))),
+        ("Wall time", f"{spend.get('wall_s', 0):,.1f} s"),
+    )
     items = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in facts)
-    return ('<section id="spend">\n<h2>What the optimisation cost</h2>\n'
-            f'<p class="breakeven">{esc(breakeven(report))}</p>\n<dl class="facts">{items}</dl>\n</section>')
+    return (
+        '<section id="spend">\n<h2>What the optimisation cost</h2>\n'
+        f'<p class="breakeven">{esc(breakeven(report))}</p>\n<dl class="facts">{items}</dl>\n</section>'
+    )
 
 
 _CSS = """

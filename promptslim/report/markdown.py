@@ -9,16 +9,35 @@ from __future__ import annotations
 import html
 import re
 
-from . import (acceptance_rule, breakeven, by_cost, co2, decision, energy, energy_basis, per_call, prompt_parts,
-               savings_rows, score_with_ci, tokens, usd)
+from . import (
+    acceptance_rule,
+    breakeven,
+    by_cost,
+    co2,
+    decision,
+    energy,
+    energy_basis,
+    per_call,
+    prompt_parts,
+    savings_rows,
+    score_with_ci,
+    tokens,
+    usd,
+)
 
 _MARKUP = re.compile(r"([\\`*_\[\]|~])")
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 
 def render(report: dict) -> str:
-    sections = (_headline(report), _savings(report), _acceptance(report), _spend(report),
-                _variants(report), _best_prompt(report))
+    sections = (
+        _headline(report),
+        _savings(report),
+        _acceptance(report),
+        _spend(report),
+        _variants(report),
+        _best_prompt(report),
+    )
     return "\n\n".join(sections) + "\n"
 
 
@@ -43,11 +62,11 @@ def _table(header: list[str], rows: list[list[str]], align: str) -> str:
 
 def _headline(report: dict) -> str:
     best = report.get("best") or {}
-    verdict = (f"Accepted: {cell(best.get('id'))} replaces the baseline." if report.get("accepted")
-               else "Baseline kept.")
-    context = " · ".join(f"{label} {cell(report.get(key) or 'n/a')}" for label, key in
-                         (("objective", "objective"), ("target", "target"), ("model", "model"),
-                          ("region", "region")))
+    verdict = f"Accepted: {cell(best.get('id'))} replaces the baseline." if report.get("accepted") else "Baseline kept."
+    context = " · ".join(
+        f"{label} {cell(report.get(key) or 'n/a')}"
+        for label, key in (("objective", "objective"), ("target", "target"), ("model", "model"), ("region", "region"))
+    )
     note = cell(report.get("note", ""))
     return f"## promptslim: {cell(report.get('name', ''))}\n\n**{verdict}** {note}\n\n{context}"
 
@@ -61,8 +80,11 @@ def _savings(report: dict) -> str:
 
 def _acceptance(report: dict) -> str:
     best = report.get("best") or {}
-    outcome = (f"{cell(best.get('id'))} {decision(best)}" if report.get("accepted")
-               else "no variant both passed and beat the baseline")
+    outcome = (
+        f"{cell(best.get('id'))} {decision(best)}"
+        if report.get("accepted")
+        else "no variant both passed and beat the baseline"
+    )
     text = f"**Acceptance:** {outcome}. Rule: {cell(acceptance_rule(report))}."
     if report.get("budget_exhausted"):
         text += " The search budget ran out before every variant was tried."
@@ -71,20 +93,45 @@ def _acceptance(report: dict) -> str:
 
 def _spend(report: dict) -> str:
     spend = report.get("spend") or {}
-    return (f"**Optimisation spend:** {spend.get('model_calls', 0):,} model calls "
-            f"({spend.get('cached_calls', 0):,} cached; trying everything needs "
-            f"{spend.get('exhaustive_calls', 0):,}) in {spend.get('wall_s', 0):.1f} s. {breakeven(report)}")
+    return (
+        f"**Optimisation spend:** {spend.get('model_calls', 0):,} model calls "
+        f"({spend.get('cached_calls', 0):,} cached; trying everything needs "
+        f"{spend.get('exhaustive_calls', 0):,}) in {spend.get('wall_s', 0):.1f} s. {breakeven(report)}"
+    )
 
 
 def _variants(report: dict) -> str:
     objective = report.get("objective", "energy")
     variants = by_cost(report.get("variants") or [], objective)
-    header = ["Variant", "Status", "Change", "Score [CI]", "Prompt tok.", "Compl. tok.", "Energy",
-              "Energy measured", "Cost", "CO\u2082", "Test"]
-    rows = [[cell(v.get("id")), cell(v.get("status")), cell(v.get("description", "")), score_with_ci(v),
-             tokens(v.get("prompt_tokens")), tokens(v.get("completion_tokens")), energy(per_call(v, "energy_j")),
-             energy(v.get("energy_j")), usd(v.get("cost_usd")), co2(per_call(v, "co2_g")), decision(v)]
-            for v in variants]
+    header = [
+        "Variant",
+        "Status",
+        "Change",
+        "Score [CI]",
+        "Prompt tok.",
+        "Compl. tok.",
+        "Energy",
+        "Energy measured",
+        "Cost",
+        "CO\u2082",
+        "Test",
+    ]
+    rows = [
+        [
+            cell(v.get("id")),
+            cell(v.get("status")),
+            cell(v.get("description", "")),
+            score_with_ci(v),
+            tokens(v.get("prompt_tokens")),
+            tokens(v.get("completion_tokens")),
+            energy(per_call(v, "energy_j")),
+            energy(v.get("energy_j")),
+            usd(v.get("cost_usd")),
+            co2(per_call(v, "co2_g")),
+            decision(v),
+        ]
+        for v in variants
+    ]
     table = _table(header, rows, "lllrrrrrrrl")
     return f"<details><summary>All {len(variants)} variants, cheapest first</summary>\n\n{table}\n\n</details>"
 

@@ -11,7 +11,7 @@ import hashlib
 import importlib.util
 import os
 import threading
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ..errors import InputError, RuntimeFailure
@@ -52,7 +52,7 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def file_identity(path: str, size: int, mtime_ns: int) -> str:
     """sha256 of the model file: the same weights give the same identity wherever they lie."""
     digest = hashlib.sha256()

@@ -98,7 +98,9 @@ class OpenAIBackend:
         except openai.BadRequestError as exc:
             raise InputError(f"{self.base_url} refused the request: {_first_line(exc)}") from None
         except openai.APIStatusError as exc:
-            raise RuntimeFailure(f"{self.base_url} failed with HTTP {exc.status_code} after retries: {_first_line(exc)}") from None
+            raise RuntimeFailure(
+                f"{self.base_url} failed with HTTP {exc.status_code} after retries: {_first_line(exc)}"
+            ) from None
         usage = resp.usage
         prompt_tokens = usage.prompt_tokens if usage else self.count_tokens(prompt, options.mode)
         completion_tokens = usage.completion_tokens if usage else self.count_tokens(Prompt(text=text))
