@@ -1,20 +1,23 @@
-"""`variants`: every generator's proposals for one prompt, lazily, for the optimizer.
+"""Variants of a prompt: the registered generators' levels, alone and combined.
 
-Single steps come first (rules; shots; prune; caps), then their combinations in the order
-rules -> shots -> prune -> caps. Every variant has passed its generator's structure check.
+A configuration picks one level per axis (or none); `build` applies them in the registry's
+order and checks the result, and `variants` yields every configuration's variant lazily,
+single changes first.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import product
 
-from .generators import caps, prune, rules, shots
-from .generators.base import Variant
+from .generators.base import Context, Generator, Level, Variant, registered
 from .prompt import Prompt
 from .protect import compile_keep, preserved, protect
+from .tokens import DEFAULT_TARGET, count_text
 
-PRUNE_RATES = (0.7, 0.5)
+_EMPTY_LABEL_LINE = re.compile(r"^[ \t]*[A-Z][\w -]{0,30}:[ \t]*$", re.M)
 
 
 def variants(
@@ -25,71 +28,56 @@ def variants(
     keep: Sequence[str] | None = None,
     count: Callable[[str], int] | None = None,
     prune_llm=None,
+    axes: Sequence[str] | None = None,
 ) -> Iterator[Variant]:
-    """Yield distinct variants of a prompt (the prompt itself excluded).
+    """Yield distinct, checked variants of a prompt (the prompt itself excluded).
 
     `prune_llm` (a llama_cpp.Llama) enables LM-guided pruning; `count` measures text in
-    target tokens (default: about 4 characters a token).
+    target tokens (default: gpt-4o's); `axes` limits the generators used.
     """
     base = Prompt.of(prompt)
-    keep_patterns = compile_keep(keep)
-    count = count or (lambda s: max(1, len(s) // 4))
-    seen = {_key(base, max_tokens)}
-
-    def fresh(variant: Variant) -> bool:
-        key = _key(variant.prompt, variant.max_tokens or max_tokens)
-        if key in seen or not _safe(base, variant.prompt, keep_patterns, variant):
-            return False
-        seen.add(key)
-        return True
-
-    ruled = _rules_variant(base, keep_patterns)
-    starts = [Variant(base, "original")] + ([ruled] if ruled else [])
-    for start in starts:
-        chains = [start] + [start.then(v) for v in shots.variants(start.prompt)]
-        for chain in chains:
-            pruned = [chain.then(v) for v in _prune_variants(chain.prompt, prune_llm, count, keep_patterns)]
-            for step in [chain] + pruned:
-                if step.lineage and fresh(step):
-                    yield step
-                for cap in caps.variants(step.prompt, max_tokens=max_tokens, labels=labels, count=count):
-                    combined = step.then(cap)
-                    if fresh(combined):
-                        yield combined
+    context = Context(
+        count=count or (lambda s: count_text(s, DEFAULT_TARGET)),
+        max_tokens=max_tokens,
+        labels=tuple(labels),
+        keep=compile_keep(keep),
+        prune_llm=prune_llm,
+    )
+    generators = registered(axes)
+    levels = [g.levels(base, context) for g in generators]
+    configs = sorted(product(*[range(len(ls) + 1) for ls in levels]), key=lambda c: sum(map(bool, c)))
+    seen = {(base, max_tokens)}
+    for config in configs[1:]:  # the first is every axis off: the prompt itself
+        chosen = {g.axis: ls[i - 1] for g, ls, i in zip(generators, levels, config) if i}
+        variant = build(base, chosen, context, generators)
+        if variant is not None and (variant.prompt, variant.max_tokens or max_tokens) not in seen:
+            seen.add((variant.prompt, variant.max_tokens or max_tokens))
+            yield variant
 
 
-def _rules_variant(prompt: Prompt, keep) -> Variant | None:
-    outputs = []
-
-    def apply(text: str) -> str:
-        outputs.append(rules.compress(text, keep))
-        return outputs[-1].text
-
-    ruled = prompt.map_text(apply)
-    if ruled == prompt:
-        return None
-    kinds = sorted({e.rule for out in outputs for e in out.edits})
-    return Variant(ruled, "rules: " + ", ".join(kinds), lineage=("rules",))
-
-
-def _prune_variants(prompt: Prompt, llm, count, keep) -> Iterator[Variant]:
-    if llm is None:
-        return
-    for rate in PRUNE_RATES:
-        pruned = prompt.map_text(lambda s, rate=rate: prune.prune_text(s, llm, count, rate, keep))
-        if pruned != prompt:
-            yield Variant(pruned, f"prune: kept ~{rate:.0%} of tokens", lineage=("prune",))
+def build(
+    base: Prompt, chosen: Mapping[str, Level], context: Context, generators: Sequence[Generator] | None = None
+) -> Variant | None:
+    """The variant with the chosen level on each named axis, applied in registry order; None
+    where a level does not apply or a step fails a structural check."""
+    variant = Variant(base, "original")
+    for generator in generators if generators is not None else registered():
+        if generator.axis not in chosen:
+            continue
+        step = generator.apply(variant.prompt, chosen[generator.axis], context)
+        if step is None or not is_safe(variant.prompt, step, context.keep):
+            return None
+        variant = variant.then(step)
+    return variant if variant.lineage else None
 
 
-def _safe(base: Prompt, prompt: Prompt, keep, variant: Variant) -> bool:
-    """Template variables unchanged; protected spans kept in order (shots checks its own
-    removals of whole demonstrations)."""
-    if Counter(base.variables()) != Counter(prompt.variables()):
+def is_safe(before: Prompt, step: Variant, keep=()) -> bool:
+    """One step's result: template variables unchanged, protected spans kept in order (shots
+    checks its own removals of whole demonstrations), and no demonstration left without its
+    answer."""
+    if Counter(before.variables()) != Counter(step.prompt.variables()):
         return False
-    if "shots" in variant.lineage:
-        return True
-    return preserved(protect("\n".join(base.parts()), keep), "\n".join(prompt.parts()))
-
-
-def _key(prompt: Prompt, max_tokens: int | None) -> tuple:
-    return (prompt.text, prompt.messages, max_tokens)
+    old, new = "\n".join(before.parts()), "\n".join(step.prompt.parts())
+    if len(_EMPTY_LABEL_LINE.findall(new)) > len(_EMPTY_LABEL_LINE.findall(old)):
+        return False  # a label line lost its value: a demonstration without its answer
+    return step.whole_blocks or preserved(protect(old, keep), new)

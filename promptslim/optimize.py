@@ -1,31 +1,35 @@
 """`optimize`: find the cheapest prompt variant that scores well enough, and prove it.
 
-spec -> variants -> race (evaluate through the cache) -> selection -> OptimizeResult.
+spec -> held-back split -> search over the variant lattice (`explore`) -> confirmation on the
+held-back cases -> OptimizeResult, with the path the search took.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from . import holdout
 from .cache import CallCache
-from .errors import InputError
-from .evaluate import Candidate, Evaluation, Evaluator
-from .generate import variants
-from .generators.base import Variant
+from .compress import prune_llm, text_counter
+from .errors import InputError, PromptslimError
+from .evaluate import Evaluation, Evaluator
+from .explore import COLD_CALLS, DEFAULT_AXES, Exploration, Explorer, ProbeRecord
+from .generators.base import Context, registered
 from .measure.energy import Stopwatch, local_meter
 from .measure.energy_fit import Fit
 from .measure.price import price_for
 from .prompt import Prompt
 from .runtime import Backend, open_backend
-from .search import DECODE_TO_PREFILL, Race, SearchResult, Track, fit_calls, pareto_front, weighted_tokens
+from .search import DECODE_TO_PREFILL, FITTED, Prober, Track, case_order, fit_calls, mean_of, pareto_front
 from .spec import OBJECTIVES, Spec, load_spec
 from .stats import mean_ci
-from .tokens import LOCAL, count_text
+from .tokens import LOCAL
 
-MAX_CANDIDATES = 16
+MAX_CANDIDATES = 24  # probes: prompt configurations raced on the search cases
 EXAMPLE_CASES = 20
 
 
@@ -36,7 +40,8 @@ class Progress:
     phase: str  # "variants" while generating, then "evaluating"
     calls: int  # evaluations done (new and cached)
     cached: int
-    upper_bound: int  # evaluations an exhaustive run would need; racing needs fewer
+    upper_bound: int  # evaluations an exhaustive run would need; the search needs fewer
+    probes: int = 0  # prompt configurations raced so far
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,11 @@ class VariantResult:
     status: str
     decision: dict | None
     energy_fit_j: float | None = None  # the run's energy fit at its mean tokens (see Savings.energy_basis)
+    cold_calls: int = 0  # calls measured without a reused prompt prefix; energy_j is their mean
+    stop: tuple[str, ...] | None = None  # stop sequences, where they differ from the spec's
+    confirmed_score: float | None = None  # on the held-back cases (baseline and winner)
+    confirmed_score_ci: tuple[float, float] | None = None
+    confirmed_calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,10 +74,12 @@ class Spend:
     model_calls: int
     cached_calls: int
     energy_j: float  # new calls only; cached calls are not new spend
-    exhaustive_calls: int  # what evaluating every candidate on every case takes
+    exhaustive_calls: int  # what evaluating every prompt configuration on every case takes
     wall_s: float
     generation_energy_j: float  # making the variants (pruning runs the local model)
     evaluation_energy_j: float  # every call used, cached ones at their original measurement
+    probes: int = 0  # prompt configurations raced
+    cold_calls: int = 0  # calls measured on their own (the rest reused a cached prompt prefix)
 
 
 @dataclass(frozen=True)
@@ -101,11 +113,14 @@ class OptimizeResult:
     cases: tuple[dict, ...]
     best_prompt: Prompt
     best_max_tokens: int
-    energy_fit: Fit | None = None  # J = a*prompt + b*output + c over the run's calls
+    energy_fit: Fit | None = None  # J = a*prompt + b*output + c over the run's cold calls
+    best_stop: tuple[str, ...] | None = None  # None: the spec's stop sequences
+    path: tuple[dict, ...] = ()  # every probe of the search, in order: levels, phase, verdict
+    holdout: dict | None = None  # the held-back cases and what was confirmed on them
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        del data["best_prompt"], data["best_max_tokens"]
+        del data["best_prompt"], data["best_max_tokens"], data["best_stop"]
         return data
 
 
@@ -119,55 +134,100 @@ def optimize(
     concurrency: int = 1,
     cache: CallCache | str | Path | bool | None = None,
     max_candidates: int = MAX_CANDIDATES,
+    axes: Sequence[str] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> OptimizeResult:
-    """Optimise a task spec's prompt; returns the baseline, the winner and the evidence."""
+    """Optimise a task spec's prompt; returns the baseline, the winner and the evidence.
+
+    `max_candidates` caps the probes (prompt configurations raced); `axes` names the
+    generators to search over (default: rules, shots, prune and brevity; caps always).
+    """
     spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path)
     objective = objective or spec.objective
-    _check(spec, objective, budget_calls, max_candidates)
+    axes = tuple(axes) if axes is not None else DEFAULT_AXES
+    _check(spec, objective, budget_calls, max_candidates, axes)
     backend = backend or open_backend()
-    cache = _open_cache(cache)
     started = time.perf_counter()
-    count = _counter(spec.target, backend)
     notify = on_progress or (lambda progress: None)
     notify(Progress("variants", 0, 0, 0))
-    with Stopwatch(local_meter()) as watch:
-        candidates = make_candidates(spec, count, backend, max_candidates)
-    generation_j = watch.energy().joules
-    upper_bound = (1 + len(candidates)) * len(spec.cases)
-    done = {"calls": 0, "cached": 0}
+    with _open_cache(cache) as calls_cache, Stopwatch(local_meter()) as watch:
+        explorer, evaluator = _explorer(
+            spec, objective, backend, calls_cache, concurrency, budget_calls, max_candidates, axes, exhaustive, notify
+        )
+        found = explorer.run()
+    spend = _spend(found, evaluator, started, watch.energy().joules)
+    return _result(spec, objective, backend, found, spend)
+
+
+def _explorer(
+    spec, objective, backend, calls_cache, concurrency, budget_calls, max_candidates, axes, exhaustive, notify
+):
+    cases = holdout.split(spec.cases, spec.accept, spec.seed)
+    cold = [c.id for c in case_order(cases.search, spec.seed)[:COLD_CALLS]]
+    done = {"calls": 0, "cached": 0, "probes": 0}
+    upper = (1 + max_candidates) * len(cases.search) + 2 * len(cases.held)
 
     def on_call(evaluation: Evaluation) -> None:
         done["calls"] += 1
         done["cached"] += evaluation.cached
-        notify(Progress("evaluating", done["calls"], done["cached"], upper_bound))
+        notify(Progress("evaluating", done["calls"], done["cached"], upper, done["probes"]))
 
-    baseline = Candidate("baseline", Variant(spec.prompt, "baseline: the spec's prompt"), spec.max_tokens)
-    prompt_tokens = {c.id: float(sum(count(p) for p in c.prompt.parts())) for c in [baseline, *candidates]}
-    evaluator = Evaluator(spec, backend, cache, concurrency=concurrency, on_call=on_call)
-    race = Race(evaluator, spec.accept, objective, budget_calls=budget_calls)
-    search = race.run(
-        baseline,
-        candidates,
-        spec.cases,
-        prompt_tokens=prompt_tokens,
-        output_weight=_output_weight(objective, spec.target),
-        seed=spec.seed,
-        exhaustive=exhaustive,
+    def on_probe(record: ProbeRecord) -> None:
+        done["probes"] += 1
+
+    evaluator = Evaluator(spec, backend, calls_cache, concurrency=concurrency, on_call=on_call, cold_cases=cold)
+    confidence = (
+        spec.accept.confidence if not cases.held else holdout.screening_confidence(spec.accept, len(cases.search))
     )
-    spend = Spend(
+    prober = Prober(evaluator, spec.accept, confidence=confidence, budget_calls=budget_calls)
+    context = Context(
+        count=_counter(spec.target, backend),
+        max_tokens=spec.max_tokens,
+        labels=spec.labels,
+        prune_llm=_prune_llm(backend) if "prune" in axes else None,
+        rewriter=backend if "rewrite" in axes else None,
+    )
+    generators = [g for g in registered(axes) if g.changes_prompt]
+    explorer = Explorer(
+        spec,
+        evaluator,
+        prober,
+        context,
+        generators,
+        cases,
+        output_weight=_output_weight(objective, spec.target),
+        probe_budget=max_candidates,
+        exhaustive=exhaustive,
+        on_probe=on_probe,
+    )
+    return explorer, evaluator
+
+
+def _spend(found: Exploration, evaluator: Evaluator, started: float, generation_j: float) -> Spend:
+    calls = _calls(found)
+    return Spend(
         model_calls=evaluator.model_calls,
         cached_calls=evaluator.cached_calls,
         energy_j=evaluator.new_energy_j,
-        exhaustive_calls=upper_bound,
+        exhaustive_calls=found.lattice_size * len(found.split.search) + 2 * len(found.split.held),
         wall_s=time.perf_counter() - started,
-        generation_energy_j=generation_j,
-        evaluation_energy_j=sum(e.energy_j for t in [search.baseline, *search.tracks] for e in t.evaluations),
+        generation_energy_j=max(0.0, generation_j - sum(e.energy_j for e in calls if not e.cached)),
+        evaluation_energy_j=sum(e.energy_j for e in calls),
+        probes=len(found.probes),
+        cold_calls=sum(1 for e in calls if e.cold and e.error is None),
     )
-    return _result(spec, objective, backend, search, spend)
 
 
-def _check(spec: Spec, objective: str, budget_calls: int | None, max_candidates: int) -> None:
+def _calls(found: Exploration) -> list[Evaluation]:
+    """Every model call of the run (cached ones included), once each."""
+    tracks = [found.baseline, *(p.track for p in found.probes if p.track)]
+    tracks += [t for c in found.confirmations for t in (c.track,)]
+    if found.confirmations:
+        tracks.append(found.confirmations[0].baseline)
+    return [e for t in tracks for e in t.evaluations]
+
+
+def _check(spec: Spec, objective: str, budget_calls: int | None, max_candidates: int, axes: Sequence[str]) -> None:
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective '{objective}': use one of {', '.join(OBJECTIVES)}")
     if objective == "cost" and (spec.target == LOCAL or price_for(spec.target) is None):
@@ -178,20 +238,30 @@ def _check(spec: Spec, objective: str, budget_calls: int | None, max_candidates:
         raise InputError(f"--budget-calls {budget_calls}: must be at least 1")
     if max_candidates < 1:
         raise InputError(f"--max-candidates {max_candidates}: must be at least 1")
+    known = [g.axis for g in registered()]
+    unknown = [a for a in axes if a not in known]
+    if unknown:
+        raise InputError(f"--axes: unknown axis '{unknown[0]}': use some of {', '.join(known)}")
 
 
-def _open_cache(cache) -> CallCache | None:
+@contextmanager
+def _open_cache(cache) -> Iterator[CallCache | None]:
+    """The call cache to use, closed afterwards when it was opened here."""
     if cache is False:
-        return None
-    if isinstance(cache, CallCache):
-        return cache
-    return CallCache(cache if cache not in (None, True) else None)
+        yield None
+    elif isinstance(cache, CallCache):
+        yield cache
+    else:
+        opened = CallCache(cache if cache not in (None, True) else None)
+        try:
+            yield opened
+        finally:
+            opened.close()
 
 
-def _counter(target: str, backend) -> Callable[[str], int]:
-    if target == LOCAL and hasattr(backend, "tokenize"):
-        return lambda s: len(backend.tokenize(s, add_bos=False)) if s else 0
-    return lambda s: count_text(s, target if target != LOCAL else "gpt-4o") if s else 0
+def _counter(target: str, backend: Backend) -> Callable[[str], int]:
+    """Text -> tokens of the target (the backend's own tokenizer for `local`)."""
+    return text_counter(target, backend if target == LOCAL else None)
 
 
 def _output_weight(objective: str, target: str) -> float:
@@ -203,50 +273,141 @@ def _output_weight(objective: str, target: str) -> float:
     return DECODE_TO_PREFILL
 
 
-def make_candidates(spec: Spec, count, backend, limit: int) -> list[Candidate]:
-    """The generators' variants, spread over the range of estimated cost when there are many."""
-    prune_llm = _prune_llm(backend)
-    found = list(
-        variants(spec.prompt, max_tokens=spec.max_tokens, labels=spec.labels, count=count, prune_llm=prune_llm)
-    )
-    caps = {id(v): v.max_tokens or spec.max_tokens for v in found}
-    weight = DECODE_TO_PREFILL
-    found.sort(key=lambda v: weighted_tokens(sum(count(p) for p in v.prompt.parts()), caps[id(v)], weight))
-    if len(found) > limit:
-        picks = sorted({round(i * (len(found) - 1) / max(1, limit - 1)) for i in range(limit)})
-        found = [found[i] for i in picks]
-    return [Candidate(f"v{i + 1}", v, caps[id(v)]) for i, v in enumerate(found)]
-
-
 def _prune_llm(backend):
     """Pruning needs a local GGUF model: the backend's own, else the embedded default."""
-    from .compress import prune_llm
-
     try:
         return prune_llm(getattr(backend, "path", None))
-    except Exception:  # no local model available: the other generators still run
+    except PromptslimError:  # no local model available: the other generators still run
         return None
 
 
-def _variant_result(track: Track, confidence: float, energy: Fit | None) -> VariantResult:
+# --- the result ----------------------------------------------------------------------------
+
+
+def _result(spec: Spec, objective: str, backend, found: Exploration, spend: Spend) -> OptimizeResult:
+    energy = fit_calls(_calls(found), "energy_j")
+    fit = fit_calls(_calls(found), FITTED[objective]) if objective in FITTED else None
+    winner = found.winner or found.baseline
+    if winner.cost(objective, fit) >= found.baseline.cost(objective, fit):
+        winner = found.baseline  # confirmed, but not cheaper once every call is in
+    accepted = winner is not found.baseline
+    tracks = _tracks(found)
+    variants = {id(t): _variant_result(t, spec, energy) for t in tracks}
+    base, best = _confirmed(found, variants[id(found.baseline)], variants[id(winner)], spec, accepted)
+    variants[id(found.baseline)], variants[id(winner)] = base, best
+    complete = [t for t in tracks if len(t.evaluations) == len(found.order)]
+    frontier_ids = {t.candidate.id for t in pareto_front(complete, objective, fit)}
+    everything = [variants[id(t)] for t in tracks]
+    return OptimizeResult(
+        name=spec.name,
+        objective=objective,
+        target=spec.target,
+        model=backend.name,
+        region=spec.region,
+        accepted=accepted,
+        note=_note(found, best, objective, accepted),
+        budget_exhausted=found.budget_exhausted,
+        acceptance=_acceptance(spec, found),
+        baseline=base,
+        best=best,
+        frontier=tuple(v for v in everything if v.id in frontier_ids),
+        variants=tuple(everything),
+        spend=spend,
+        savings=_savings(base, best, energy, spend, accepted),
+        cases=_examples(found, winner),
+        best_prompt=winner.candidate.prompt,
+        best_max_tokens=winner.candidate.max_tokens,
+        best_stop=winner.candidate.stop,
+        energy_fit=energy,
+        path=tuple(_probe_entry(p, spec) for p in found.probes),
+        holdout=_holdout(found, spec),
+    )
+
+
+def _tracks(found: Exploration) -> list[Track]:
+    """The baseline, then each probe's result (its cheapest passing cap), in probe order."""
+    tracks = [found.baseline]
+    if found.baseline_best is not found.baseline:
+        tracks.append(found.baseline_best)
+    return tracks + [p.best for p in found.probes if p.best is not None]
+
+
+def _complete(track: Track, found: Exploration) -> bool:
+    return len(track.evaluations) == len(found.order)
+
+
+def _variant_result(track: Track, spec: Spec, energy: Fit | None) -> VariantResult:
     scores = track.scores()
+    measured = [e for e in track.calls() if e.measured]
     return VariantResult(
         id=track.candidate.id,
-        description=track.candidate.description,
+        description=_describe(track, spec),
         prompt=track.candidate.prompt.to_json(),
         max_tokens=track.candidate.max_tokens,
         score=sum(scores) / len(scores) if scores else None,
-        score_ci=mean_ci(scores, confidence) if scores else None,
+        score_ci=mean_ci(scores, spec.accept.confidence) if scores else None,
         prompt_tokens=track.mean("prompt_tokens"),
         completion_tokens=track.mean("completion_tokens"),
-        energy_j=track.mean("energy_j"),
+        energy_j=track.measured_energy(),
         energy_method=track.energy_method(),
-        co2_g=track.mean("co2_g"),
+        co2_g=None if track.source else mean_of(measured, "co2_g"),
         cost_usd=track.mean("cost_usd"),
-        calls=len(track.evaluations),
+        calls=len(track.calls()),
         status=track.status,
         decision=asdict(track.decision) if track.decision else None,
         energy_fit_j=track.cost("energy", fit=energy) if energy and track.evaluations else None,
+        cold_calls=len(measured),
+        stop=track.candidate.stop,
+    )
+
+
+def _describe(track: Track, spec: Spec) -> str:
+    if track.option is None:
+        return track.candidate.description
+    cap = track.option.describe(spec.max_tokens)
+    return (
+        cap
+        if track.source is not None and track.source.status == "baseline"
+        else f"{track.candidate.description}; {cap}"
+    )
+
+
+def _confirmed(
+    found: Exploration, base: VariantResult, best: VariantResult, spec: Spec, accepted: bool
+) -> tuple[VariantResult, VariantResult]:
+    """The winner marked, and the baseline's and winner's scores on the held-back cases."""
+    if accepted:
+        best = replace(best, status="winner")
+    if not found.confirmations:
+        return base, best if accepted else base
+    base = replace(base, **_held_scores(found.confirmations[0].baseline, spec))
+    if accepted and found.confirmed is not None:
+        best = replace(best, **_held_scores(found.confirmed.track, spec))
+    return base, best if accepted else base
+
+
+def _held_scores(track: Track, spec: Spec) -> dict:
+    scores = track.scores()
+    return {
+        "confirmed_score": sum(scores) / len(scores) if scores else None,
+        "confirmed_score_ci": mean_ci(scores, spec.accept.confidence) if scores else None,
+        "confirmed_calls": len(scores),
+    }
+
+
+def _savings(base: VariantResult, best: VariantResult, energy: Fit | None, spend: Spend, accepted: bool) -> Savings:
+    # energy and CO2 (proportional to it) compare the fit when there is one: the means carry drift
+    before_j, after_j = (base.energy_fit_j, best.energy_fit_j) if energy else (base.energy_j, best.energy_j)
+    saved_j = (before_j or 0) - (after_j or 0)
+    spent = spend.evaluation_energy_j + spend.generation_energy_j
+    return Savings(
+        prompt_tokens_pct=_pct(base.prompt_tokens, best.prompt_tokens),
+        completion_tokens_pct=_pct(base.completion_tokens, best.completion_tokens),
+        energy_pct=_pct(before_j, after_j),
+        cost_pct=_pct(base.cost_usd, best.cost_usd),
+        co2_pct=_pct(before_j, after_j) if energy else _pct(base.co2_g, best.co2_g),
+        breakeven_calls=spent / saved_j if accepted and saved_j > 0 else None,
+        energy_basis="fit" if energy else "measured",
     )
 
 
@@ -256,74 +417,67 @@ def _pct(before: float | None, after: float | None) -> float | None:
     return (before - after) / before * 100
 
 
-def _result(spec: Spec, objective: str, backend, search: SearchResult, spend: Spend) -> OptimizeResult:
-    confidence = spec.accept.confidence
-    tracks = [search.baseline, *search.tracks]
-    energy = fit_calls([e for t in tracks for e in t.evaluations], "energy_j")
-    base = _variant_result(search.baseline, confidence, energy)
-    best = _variant_result(search.winner, confidence, energy) if search.winner is not search.baseline else base
-    everything = [base] + [_variant_result(t, confidence, energy) for t in search.tracks]
-    complete = [search.baseline] + [t for t in search.tracks if len(t.evaluations) == len(search.case_order)]
-    frontier_ids = {t.candidate.id for t in pareto_front(complete, objective, search.fit)}
-    accepted = search.winner is not search.baseline
-    # energy and CO2 (proportional to it) compare the fit when there is one: the means carry drift
-    before_j, after_j = (base.energy_fit_j, best.energy_fit_j) if energy else (base.energy_j, best.energy_j)
-    saved_j = (before_j or 0) - (after_j or 0)
-    savings = Savings(
-        prompt_tokens_pct=_pct(base.prompt_tokens, best.prompt_tokens),
-        completion_tokens_pct=_pct(base.completion_tokens, best.completion_tokens),
-        energy_pct=_pct(before_j, after_j),
-        cost_pct=_pct(base.cost_usd, best.cost_usd),
-        co2_pct=_pct(before_j, after_j) if energy else _pct(base.co2_g, best.co2_g),
-        breakeven_calls=(spend.evaluation_energy_j + spend.generation_energy_j) / saved_j
-        if accepted and saved_j > 0
-        else None,
-        energy_basis="fit" if energy else "measured",
-    )
-    return OptimizeResult(
-        name=spec.name,
-        objective=objective,
-        target=spec.target,
-        model=backend.name,
-        region=spec.region,
-        accepted=accepted,
-        note=_note(search, best, objective),
-        budget_exhausted=search.budget_exhausted,
-        acceptance={
-            "max_drop": spec.accept.max_drop,
-            "min_score": spec.accept.min_score,
-            "confidence": spec.accept.confidence,
-            "method": _method(search),
-        },
-        baseline=base,
-        best=best,
-        frontier=tuple(v for v in everything if v.id in frontier_ids),
-        variants=tuple(everything),
-        spend=spend,
-        savings=savings,
-        cases=_examples(search),
-        best_prompt=search.winner.candidate.prompt,
-        best_max_tokens=search.winner.candidate.max_tokens,
-        energy_fit=energy,
-    )
+def _acceptance(spec: Spec, found: Exploration) -> dict:
+    decided = [c.decision for c in found.confirmations] + [
+        p.best.decision for p in found.probes if p.best is not None and p.best.decision
+    ]
+    return {
+        "max_drop": spec.accept.max_drop,
+        "min_score": spec.accept.min_score,
+        "confidence": spec.accept.confidence,
+        "screening_confidence": found.screen_confidence,
+        "method": decided[0].method if decided else "n/a",
+    }
 
 
-def _method(search: SearchResult) -> str:
-    decided = [t.decision for t in search.tracks if t.decision]
-    return decided[0].method if decided else "n/a"
+def _note(found: Exploration, best: VariantResult, objective: str, accepted: bool) -> str:
+    if accepted:
+        where = " on the held-back cases" if found.confirmed else ""
+        return f"{best.id} ({best.description}) passed the acceptance test{where} and is the cheapest by {objective}."
+    if found.confirmations:
+        tried = ", ".join(c.candidate_id for c in found.confirmations)
+        return f"The cheapest passing variants ({tried}) failed on the held-back cases; keeping the baseline."
+    why = " (the budget ran out first)" if found.budget_exhausted else ""
+    return f"No variant was cheaper and passed the acceptance test{why}; keeping the baseline."
 
 
-def _note(search: SearchResult, best: VariantResult, objective: str) -> str:
-    if search.winner is search.baseline:
-        why = " (the call budget ran out first)" if search.budget_exhausted else ""
-        return f"No variant was cheaper and passed the acceptance test{why}; keeping the baseline."
-    return f"{best.id} ({best.description}) passed the acceptance test and is the cheapest by {objective}."
+def _probe_entry(record: ProbeRecord, spec: Spec) -> dict:
+    best = record.best
+    return {
+        "id": record.id,
+        "phase": record.phase,
+        "levels": list(record.levels) or ["baseline prompt"],
+        "status": "not built" if record.track is None else record.track.status,
+        "cases": len(record.track.evaluations) if record.track else 0,
+        "score": record.track.mean("score") if record.track else None,
+        "decision": asdict(record.track.decision) if record.track and record.track.decision else None,
+        "best_cap": best.option.describe(spec.max_tokens) if best is not None and best.option else None,
+        "passed": best is not None and best.status == "passed",
+    }
 
 
-def _examples(search: SearchResult) -> tuple[dict, ...]:
-    best = {e.case_id: e for e in search.winner.evaluations}
+def _holdout(found: Exploration, spec: Spec) -> dict:
+    return {
+        "search_cases": len(found.split.search),
+        "held_cases": len(found.split.held),
+        "note": found.split.note,
+        "confirmations": [
+            {
+                "id": c.candidate_id,
+                "baseline_score": c.baseline.mean("score"),
+                "score": c.track.mean("score"),
+                "passed": c.decision.passed,
+                "decision": asdict(c.decision),
+            }
+            for c in found.confirmations
+        ],
+    }
+
+
+def _examples(found: Exploration, winner: Track) -> tuple[dict, ...]:
+    best = {e.case_id: e for e in winner.evaluations}
     out = []
-    for case, base in zip(search.case_order, search.baseline.evaluations):
+    for case, base in zip(found.order, found.baseline.evaluations):
         out.append(
             {
                 "id": case.id,

@@ -48,7 +48,7 @@ KEYS = (
     "region",
     "seed",
 )
-ACCEPT_KEYS = ("max_drop", "min_score", "confidence")
+ACCEPT_KEYS = ("max_drop", "min_score", "confidence", "holdout")
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class Accept:
     max_drop: float = 0.02
     min_score: float = 0.0
     confidence: float = 0.95
+    holdout: float = 0.3  # share of the cases held back from the search to confirm the winner
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,7 @@ def _accept(value: Any, where: _Where) -> Accept:
         ("max_drop", 0 <= _number(accept.max_drop) < 1, "must be in [0, 1), e.g. 0.02"),
         ("min_score", 0 <= _number(accept.min_score) <= 1, "must be in [0, 1]"),
         ("confidence", 0 < _number(accept.confidence) < 1, "must be in (0, 1), e.g. 0.95"),
+        ("holdout", 0 <= _number(accept.holdout) < 1, "must be in [0, 1), e.g. 0.3 (0 turns it off)"),
     ]
     for key, ok, message in checks:
         if not ok:

@@ -101,14 +101,17 @@ def test_rules_save_tokens_on_every_verbose_example():
         assert compress(result.prompt, method="rules").prompt == result.prompt  # idempotent
 
 
-def test_shots_keeps_balanced_examples_down_to_zero():
+def test_shots_keeps_balanced_examples_down_to_one_per_label_then_zero():
     text = example("sentiment-fewshot")
     demos = shots.find_demonstrations(text)
     assert len(demos) == 8 and {d.label for d in demos} == {"positive", "negative"}
     found = {v.description: v.prompt.text for v in shots.variants(Prompt(text))}
-    assert set(found) == {f"shots: kept {k} of 8 examples" for k in (6, 4, 2, 1, 0)}
+    assert set(found) == {f"shots: kept {k} of 8 examples" for k in (7, 6, 5, 4, 3, 2, 0)}  # never 1: a label unseen
     four = found["shots: kept 4 of 8 examples"]
     assert four.count("Sentiment: positive") == 2 and four.count("Sentiment: negative") == 2
+    two = found["shots: kept 2 of 8 examples"]
+    last = text[demos[-1].start : demos[-1].end].strip()
+    assert last in two and two.index(last) > two.index("Sentiment:")  # the examples nearest the question stay
     assert found["shots: kept 0 of 8 examples"].endswith("Review: {{review}}\nSentiment:")
     assert found["shots: kept 0 of 8 examples"].startswith("Classify the sentiment")
 
@@ -119,15 +122,15 @@ def test_shots_on_chat_turns():
         messages += [{"role": "user", "content": text}, {"role": "assistant", "content": label}]
     messages.append({"role": "user", "content": "{{review}}"})
     found = list(shots.variants(Prompt.of(messages)))
-    assert [len(v.prompt.messages) for v in found] == [8, 6, 4, 2]  # 3, 2, 1, 0 example pairs + system + question
+    assert [len(v.prompt.messages) for v in found] == [8, 6, 2]  # 3, 2, 0 example pairs + system + question
 
 
 def test_caps_fit_the_output_format_and_replace_verbose_instructions():
     text = example("support-triage")
     fmt = caps.detect_format(text)
     assert fmt.kind == "label" and set(fmt.labels) == {"billing", "shipping", "technical", "account"}
-    found = list(caps.variants(Prompt(text), max_tokens=64))
-    assert all(v.max_tokens < 64 for v in found)
+    found = list(variants(text, max_tokens=64, axes=("brevity", "caps")))
+    assert all(v.max_tokens < 64 for v in found if v.lineage == ("caps",))
     instructed = [v for v in found if "Answer with one word" in v.description]
     assert instructed and instructed[0].prompt.text.endswith("Category:")
     assert caps.detect_format(example("json-extraction")).kind == "json"
@@ -147,6 +150,67 @@ def test_variants_are_lazy_distinct_and_structurally_sound():
         seen.add(key)
         assert "{{review}}" in variant.prompt.text and variant.prompt.text.endswith("Sentiment:")
     assert len(seen) >= 8
+
+
+@pytest.mark.parametrize(
+    "text, generated, finish, option, expected",
+    [
+        (" positive", 2, "stop", caps.CapOption(1), (" positive", 1)),  # the stop token goes
+        (" positive", 2, "stop", caps.CapOption(5), (" positive", 2)),  # a cap above the answer changes nothing
+        (" one two three", 3, "length", caps.CapOption(2), (" one two", 2)),
+        (" yes\nbecause it is", 5, "length", caps.CapOption(8, ("\n",)), (" yes", 2)),  # stops with the newline
+        (" yes\nbecause it is", 5, "length", caps.CapOption(1, ("\n",)), (" yes", 1)),
+        (" a b", 4, "length", caps.CapOption(3), None),  # the model's tokens are not the tokenizer's
+        (" a b", 9, "stop", caps.CapOption(5), None),  # the cap falls inside tokens the stop hid
+    ],
+)
+def test_answers_under_a_tighter_cap_or_an_added_stop(text, generated, finish, option, expected):
+    pieces = (
+        [p.encode() for p in re.findall(r"\s*\S+|\n", text)]
+        if text != " yes\nbecause it is"
+        else [b" yes", b"\n", b"because", b" it", b" is"]
+    )
+    assert caps.under_option(text, generated, finish, pieces, option) == expected
+
+
+def test_without_the_tokenizer_only_a_cap_that_changes_nothing_is_derived():
+    assert caps.under_option(" positive", 2, "stop", None, caps.CapOption(2)) == (" positive", 2)
+    assert caps.under_option(" positive", 2, "stop", None, caps.CapOption(1)) is None
+
+
+def test_a_step_that_empties_a_demonstrations_answer_is_refused():
+    from promptslim.generate import is_safe
+    from promptslim.generators.base import Variant
+
+    before = Prompt("Review: good\nSentiment: positive\n\nReview: {{review}}\nSentiment:")
+    broken = Variant(Prompt("Review: good\nSentiment:\n\nReview: {{review}}\nSentiment:"), "prune", lineage=("prune",))
+    assert not is_safe(before, broken)
+
+
+def test_a_third_party_generator_joins_the_registry():
+    from promptslim.generators.base import Level, Variant, register, registered
+
+    class Shout:
+        axis, changes_prompt = "shout-test", True
+
+        def levels(self, prompt, context):
+            return [Level(1, "upper")]
+
+        def apply(self, prompt, level, context):
+            return Variant(Prompt(prompt.text.replace("Classify", "CLASSIFY")), "shout", lineage=("shout-test",))
+
+    if "shout-test" not in [g.axis for g in registered()]:
+        register(Shout())
+    found = list(variants(example("sentiment-fewshot"), axes=("shout-test",)))
+    assert [v.description for v in found] == ["shout"]
+    with pytest.raises(ValueError, match="already registered"):
+        register(Shout())
+
+
+def test_dropping_the_instruction_keeps_demonstrations_and_question():
+    text = example("sentiment-fewshot")
+    (dropped,) = [v for v in variants(text, axes=("instruction",))]
+    assert dropped.prompt.text == text[shots.find_demonstrations(text)[0].start :]
 
 
 class Scripted:

@@ -29,12 +29,19 @@ def optimize(
     ),
     model: str | None = ModelOpt,
     base_url: str | None = BaseUrlOpt,
-    exhaustive: bool = typer.Option(False, "--exhaustive", help="Run every candidate on every case."),
+    exhaustive: bool = typer.Option(
+        False, "--exhaustive", help="Race every prompt configuration on every search case (slow; for comparison)."
+    ),
     budget_calls: int | None = typer.Option(
         None, "--budget-calls", min=1, help="Stop after this many new model calls."
     ),
     concurrency: int = typer.Option(1, "--concurrency", min=1, help="Parallel calls (OpenAI-compatible endpoints)."),
-    max_candidates: int = typer.Option(MAX_CANDIDATES, "--max-candidates", min=1, help="How many variants to race."),
+    max_candidates: int = typer.Option(
+        MAX_CANDIDATES, "--max-candidates", min=1, help="Most prompt configurations to race (probes)."
+    ),
+    axes: str | None = typer.Option(
+        None, "--axes", help="Generators to search over, comma-separated (default: rules,shots,prune,brevity)."
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store calls."),
     json_out: bool = JsonOpt,
 ) -> None:
@@ -45,7 +52,7 @@ def optimize(
 
         def show(progress) -> None:
             if progress.phase == "evaluating":  # racing stops well before the exhaustive bound
-                update(progress.calls, progress.upper_bound, f"racing variants ({progress.cached} cached)")
+                update(progress.calls, progress.upper_bound, f"probe {progress.probes + 1} ({progress.cached} cached)")
 
         result = run_optimize(
             spec,
@@ -56,6 +63,7 @@ def optimize(
             concurrency=concurrency,
             cache=False if no_cache else None,
             max_candidates=max_candidates,
+            axes=[a.strip() for a in axes.split(",") if a.strip()] if axes else None,
             on_progress=show,
         )
     if out:
@@ -81,8 +89,9 @@ def summary(result) -> str:
     how = f"{base.energy_method}, fit over {result.energy_fit.calls} calls" if fitted else base.energy_method
     lines = [
         f"{result.name}: {result.note}",
-        f"  baseline  score {base.score:.3f} {_ci(base.score_ci)}  {_tokens(base)}  {joules(base):.3f} J/call ({how})",
-        f"  best {best.id:<5} score {best.score:.3f} {_ci(best.score_ci)}  {_tokens(best)}  {joules(best):.3f} J/call",
+        f"  baseline  score {_score(base)}  {_tokens(base)}  {joules(base):.3f} J/call ({how})",
+        f"  best {best.id:<5} score {_score(best)}  {_tokens(best)}  {joules(best):.3f} J/call",
+        f"  search: {result.spend.probes} probes on {result.holdout['search_cases']} cases; {result.holdout['note']}",
         f"  saved: prompt tokens {pct(save.prompt_tokens_pct)}, output tokens {pct(save.completion_tokens_pct)}, "
         f"energy {pct(save.energy_pct)}, cost {pct(save.cost_pct)}, CO2 {pct(save.co2_pct)}",
         f"  spend: {result.spend.model_calls} model calls ({result.spend.cached_calls} cached) "
@@ -93,6 +102,13 @@ def summary(result) -> str:
     if result.budget_exhausted:
         lines.append("  note: the call budget ran out before the search finished")
     return "\n".join(lines)
+
+
+def _score(variant) -> str:
+    """The held-back cases' score where the variant ran there, else the search cases'."""
+    if variant.confirmed_score is not None:
+        return f"{variant.confirmed_score:.3f} {_ci(variant.confirmed_score_ci)} on {variant.confirmed_calls} held back"
+    return f"{variant.score:.3f} {_ci(variant.score_ci)}"
 
 
 def _ci(ci) -> str:

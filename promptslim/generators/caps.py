@@ -49,7 +49,8 @@ def has_length_instruction(text: str) -> bool:
 def detect_format(text: str, labels: Sequence[str] = ()) -> OutputFormat:
     if labels:
         return OutputFormat("label", tuple(labels))
-    demo_labels = tuple(dict.fromkeys(d.label for d in find_demonstrations(text) if d.label))
+    demos = find_demonstrations(text)
+    demo_labels = tuple(dict.fromkeys(d.label for d in demos if d.label)) if len(demos) >= 2 else ()
     if demo_labels and all(len(label.split()) <= 3 for label in demo_labels):
         if all(re.fullmatch(r"[-+$]?\d[\d,.]*", label) for label in demo_labels):
             return OutputFormat("number")
@@ -126,21 +127,48 @@ def _replace_sentence(text: str, instruction: str) -> str:
     return f"{instruction}\n{text}"
 
 
-def variants(prompt: Prompt, *, max_tokens: int, labels: Sequence[str] = (), count=None) -> Iterator[Variant]:
-    """Tighter max_tokens levels, and a brevity instruction with the tightest fitting level.
+@dataclass(frozen=True)
+class CapOption:
+    """A tighter max_tokens and stop sequences added to the caller's, for one prompt's calls."""
 
-    `count` turns text into tokens (defaults to a rough 4-characters-per-token rule).
-    """
-    count = count or (lambda s: max(1, len(s) // 4))
-    text = "\n".join(prompt.parts())
-    fmt = detect_format(text, labels)
-    label_tokens = max((count(" " + label) for label in fmt.labels), default=4)
-    levels = token_levels(fmt, max_tokens, label_tokens)
-    for level in levels:
-        yield Variant(prompt, f"caps: max_tokens {max_tokens} -> {level}", max_tokens=level, lineage=("caps",))
-    instruction = brevity_instruction(fmt)
-    if not has_length_instruction(text) or fmt.kind != "text":
-        capped = with_instruction(prompt, instruction)
-        if capped != prompt and preserved(protect(text), "\n".join(capped.parts())):
-            level = levels[-1] if levels else max_tokens
-            yield Variant(capped, f'caps: "{instruction}" and max_tokens {level}', max_tokens=level, lineage=("caps",))
+    max_tokens: int
+    stop: tuple[str, ...] = ()
+
+    def describe(self, baseline_max_tokens: int) -> str:
+        added = f" and stop {', '.join(repr(s) for s in self.stop)}" if self.stop else ""
+        if self.max_tokens >= baseline_max_tokens:
+            return f"caps: stop {', '.join(repr(s) for s in self.stop)}" if self.stop else "caps: none"
+        return f"caps: max_tokens {baseline_max_tokens} -> {self.max_tokens}{added}"
+
+
+def under_option(
+    text: str, generated: int, finish_reason: str, pieces: list[bytes] | None, option: CapOption
+) -> tuple[str, int] | None:
+    """The answer and generated tokens a call would give under `option`, from the same call's
+    answer without it: at temperature 0 a capped answer is the uncapped one's first tokens, and
+    an added stop sequence cuts it where the token holding the stop was generated. `pieces` are
+    the answer's token pieces (`Backend.answer_pieces`); None where the result is not exact."""
+    found = [(text.find(s), s) for s in option.stop if s in text]
+    cut, stop = min(found) if found else (-1, "")
+    if pieces is None:  # without the tokenizer only an option that changes nothing is exact
+        return (text, generated) if cut < 0 and option.max_tokens >= generated else None
+    if finish_reason == "length" and cut < 0 and len(pieces) != generated:
+        return None  # the model's tokens are not the tokenizer's: truncation would guess
+    if cut >= 0:  # generation stops with the token that completes the stop sequence
+        holder = _piece_at(pieces, len(text[: cut + len(stop)].encode("utf-8")) - 1)
+        text, generated, pieces = text[:cut], holder + 1, pieces[:holder]
+    if option.max_tokens >= generated:
+        return text, generated
+    if option.max_tokens <= len(pieces):
+        return b"".join(pieces[: option.max_tokens]).decode("utf-8", "ignore"), option.max_tokens
+    return None  # the cap falls inside tokens the stop sequence hid from the text
+
+
+def _piece_at(pieces: list[bytes], offset: int) -> int:
+    """Index of the piece holding byte `offset` of the joined pieces."""
+    total = 0
+    for index, piece in enumerate(pieces):
+        total += len(piece)
+        if total > offset:
+            return index
+    return len(pieces) - 1

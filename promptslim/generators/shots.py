@@ -55,7 +55,7 @@ def _labelled_blocks(text: str) -> list[Demo]:
         if len(members) < 2 or VARIABLE.search(block) or not members[-1].group(2).strip():
             continue  # the question slot, or not a labelled pair
         demos.append(Demo(opening.start(), end, members[-1].group(2).strip().lower(), members[-1].span(2)))
-    return demos if len(demos) >= 2 else []
+    return demos  # one is enough once the question repeats its head: its answer is still an answer
 
 
 def _block_end(text: str, start: int) -> int:
@@ -83,10 +83,14 @@ def _example_sections(text: str) -> list[Demo]:
 
 
 def balanced_selection(labels: list[str], k: int) -> list[int]:
-    """Indices of k demonstrations, round-robin across labels in order of appearance."""
+    """Indices of k demonstrations, round-robin across labels, nearest the question first.
+
+    Models lean on the demonstrations they read last: keeping those keeps the prompt's ending,
+    the label the model saw just before the question included.
+    """
     by_label: dict[str, list[int]] = {}
-    for i, label in enumerate(labels):
-        by_label.setdefault(label, []).append(i)
+    for i in reversed(range(len(labels))):
+        by_label.setdefault(labels[i], []).append(i)
     chosen, queues = [], [list(q) for q in by_label.values()]
     while len(chosen) < k and any(queues):
         for queue in queues:
@@ -95,24 +99,46 @@ def balanced_selection(labels: list[str], k: int) -> list[int]:
     return sorted(chosen)
 
 
-def keep_counts(n: int) -> list[int]:
-    """How many demonstrations each variant keeps: a few levels down to zero."""
-    return sorted({n * 3 // 4, n // 2, n // 4, 1 if n > 1 else 0, 0} - {n}, reverse=True)
+def keep_counts(n: int, labels: int = 1) -> list[int]:
+    """How many demonstrations each level keeps: n - 1 down to one per label, then none.
+
+    Fewer than one per label leaves a label the model never sees, so those levels are skipped.
+    """
+    floor = max(1, labels)
+    return sorted(set(range(floor, n)) | ({0} if n else set()), reverse=True)
+
+
+def demonstrations(prompt: Prompt) -> list[str]:
+    """The labels of the prompt's demonstrations, in order (blocks or chat turns)."""
+    if prompt.is_chat:
+        return [a.content.strip().lower()[:40] for _, a in _chat_pairs(prompt)[0]]
+    return [d.label for d in find_demonstrations(prompt.text)]
+
+
+def select(prompt: Prompt, k: int) -> Variant | None:
+    """Keep k of the prompt's demonstrations, balanced across labels; None when there are
+    none, or when dropping them would touch a protected span."""
+    if prompt.is_chat:
+        return _select_turns(prompt, k)
+    text = prompt.text
+    demos = find_demonstrations(text)
+    if not demos or k >= len(demos):
+        return None
+    kept = set(balanced_selection([d.label for d in demos], k))
+    dropped = [(d.start, d.end) for i, d in enumerate(demos) if i not in kept]
+    out = _remove(text, dropped)
+    if not preserved(protect(text), out, removed=dropped):
+        return None
+    description = f"shots: kept {k} of {len(demos)} examples"
+    return Variant(Prompt(text=out), description, lineage=("shots",), whole_blocks=True)
 
 
 def variants(prompt: Prompt) -> Iterator[Variant]:
-    if prompt.is_chat:
-        yield from _chat_variants(prompt)
-        return
-    text = prompt.text
-    demos = find_demonstrations(text)
-    original = protect(text)
-    for k in keep_counts(len(demos)):
-        kept = set(balanced_selection([d.label for d in demos], k))
-        dropped = [d for i, d in enumerate(demos) if i not in kept]
-        out = _remove(text, [(d.start, d.end) for d in dropped])
-        if preserved(original, out, removed=[(d.start, d.end) for d in dropped]):
-            yield Variant(Prompt(text=out), f"shots: kept {k} of {len(demos)} examples", lineage=("shots",))
+    labels = demonstrations(prompt)
+    for k in keep_counts(len(labels), len(set(labels))):
+        variant = select(prompt, k)
+        if variant is not None:
+            yield variant
 
 
 def _remove(text: str, ranges: list[tuple[int, int]]) -> str:
@@ -124,8 +150,8 @@ def _remove(text: str, ranges: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def _chat_variants(prompt: Prompt) -> Iterator[Variant]:
-    """Demonstrations as user/assistant pairs before the final user message."""
+def _chat_pairs(prompt: Prompt) -> tuple[list[tuple[Message, Message]], int]:
+    """Demonstrations as user/assistant pairs before the final user message, and where they start."""
     messages = list(prompt.messages)
     head = 1 if messages and messages[0].role == "system" else 0
     pairs = []
@@ -134,10 +160,17 @@ def _chat_variants(prompt: Prompt) -> Iterator[Variant]:
         pairs.append((messages[i], messages[i + 1]))
         i += 2
     if len(pairs) < 2 or i != len(messages) - 1:
-        return
-    labels = [a.content.strip().lower()[:40] for _, a in pairs]
-    for k in keep_counts(len(pairs)):
-        kept = balanced_selection(labels, k)
-        body: list[Message] = [m for j in kept for m in pairs[j]]
-        new = messages[:head] + body + messages[i:]
-        yield Variant(Prompt(messages=tuple(new)), f"shots: kept {k} of {len(pairs)} example turns", lineage=("shots",))
+        return [], head
+    return pairs, head
+
+
+def _select_turns(prompt: Prompt, k: int) -> Variant | None:
+    pairs, head = _chat_pairs(prompt)
+    if not pairs or k >= len(pairs):
+        return None
+    kept = balanced_selection([a.content.strip().lower()[:40] for _, a in pairs], k)
+    body: list[Message] = [m for j in kept for m in pairs[j]]
+    messages = list(prompt.messages)
+    new = messages[:head] + body + messages[head + 2 * len(pairs) :]
+    description = f"shots: kept {k} of {len(pairs)} example turns"
+    return Variant(Prompt(messages=tuple(new)), description, lineage=("shots",), whole_blocks=True)

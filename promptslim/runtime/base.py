@@ -18,6 +18,7 @@ class CallOptions:
     temperature: float = 0.0
     seed: int = 0
     stop: tuple[str, ...] = ()
+    cold: bool = True  # False lets a local model reuse the KV cache of a shared prompt prefix
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -26,7 +27,7 @@ class CallOptions:
             raise InputError(f"max_tokens must be at least 1, got {self.max_tokens}")
 
     def key(self) -> dict:
-        """The parameters that decide the output, for cache keys."""
+        """The parameters that decide the output, for cache keys (a warm call answers as a cold one)."""
         return {
             "mode": self.mode,
             "max_tokens": self.max_tokens,
@@ -50,6 +51,7 @@ class Completion:
     energy_method: str
     finish_reason: str = "stop"
     extra: dict = field(default_factory=dict)
+    cold: bool = True  # measured without a reused KV prefix: what a call costs on its own
 
 
 class Backend(Protocol):
@@ -61,3 +63,7 @@ class Backend(Protocol):
 
     def count_tokens(self, prompt: Prompt, mode: str) -> int:
         """Prompt tokens as this backend's model would see them."""
+
+    def answer_pieces(self, text: str) -> list[bytes] | None:
+        """An answer as the model's generated token pieces, in order; None where the model's
+        tokenizer is not at hand or does not give the text back exactly."""

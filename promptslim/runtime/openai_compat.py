@@ -69,6 +69,9 @@ class OpenAIBackend:
 
         return count_tokens(prompt, self.model if _tiktoken_knows(self.model) else "gpt-4o", mode=mode)
 
+    def answer_pieces(self, text: str) -> list[bytes] | None:
+        return None  # the endpoint's tokenizer is not at hand
+
     def complete(self, prompt: Prompt, options: CallOptions) -> Completion:
         import openai
 
