@@ -9,12 +9,11 @@ the prompt still ends where the model must answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..prompt import Message, Prompt
-from ..protect import preserved, protect
-from .base import Variant
+from ..protect import protect
 from .shots import find_demonstrations
 
 _OUTPUT_SENTENCE = re.compile(
