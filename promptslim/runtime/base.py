@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..constants import MODES
 from ..errors import InputError
 from ..prompt import Prompt
-
-MODES = ("completion", "chat")
 
 
 @dataclass(frozen=True)
