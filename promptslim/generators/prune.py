@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..constants import CJK, CLAUSE_END
 from ..protect import Protected, Span, protect, span_toucher
 from .shots import find_demonstrations
 
@@ -104,7 +105,8 @@ class SurprisalScorer:
                 self.next_row = None if self.n_past == 0 else self.next_row
 
 
-_SENTENCE_END = re.compile(r"[.!?;:。！？；：]*$")
+# a word's trailing punctuation, which stays when the word goes
+_CLAUSE_MARKS = re.compile(rf"[{CLAUSE_END}]*$")
 
 
 def _logsumexp(rows: np.ndarray, scratch: np.ndarray) -> np.ndarray:
@@ -117,9 +119,8 @@ def _logsumexp(rows: np.ndarray, scratch: np.ndarray) -> np.ndarray:
 
 # Units of pruning: whitespace-separated words, except that Chinese and Japanese text, written
 # without spaces, goes one character at a time (a line-start label such as "评论：" stays whole)
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(rf"\s*(?:(?<![^\n])[{_CJK}][\w{_CJK}]{{0,19}}[:：]|[{_CJK}]|[^\s{_CJK}]+)")
-_STRUCTURAL = re.compile(rf"(?:[-*+•]|\d+[.)]|#+|[\w{_CJK}]+[:：])")  # list markers, headings, labels
+_UNIT = re.compile(rf"\s*(?:(?<![^\n])[{CJK}][\w{CJK}]{{0,19}}[:：]|[{CJK}]|[^\s{CJK}]+)")
+_STRUCTURAL = re.compile(rf"(?:[-*+•]|\d+[.)]|#+|[\w{CJK}]+[:：])")  # list markers, headings, labels
 
 
 def _words(protected: Protected) -> list[Word]:
@@ -135,7 +136,7 @@ def _words(protected: Protected) -> list[Word]:
         ]
     )
     words = []
-    for match in _WORD.finditer(text):
+    for match in _UNIT.finditer(text):
         start, end = match.start(), match.end()
         core = match.group(0).lstrip()
         structural = bool(_STRUCTURAL.fullmatch(core)) and (
@@ -211,7 +212,7 @@ def prune_text(text: str, llm, count: Callable[[str], int], rate: float, keep: S
     for word in words:
         piece = text[word.start : word.end]
         word.cost = count(piece)
-        word.saving = word.cost - count(_SENTENCE_END.search(piece).group(0))
+        word.saving = word.cost - count(_CLAUSE_MARKS.search(piece).group(0))
     rates = _section_rates(words, rate)
     tokens, offsets = _token_offsets(llm, text)
     scorer = SurprisalScorer(llm)
@@ -301,7 +302,7 @@ def _assemble(text: str, words: list[Word]) -> str:
         piece = text[word.start : word.end]
         breaks = piece[: len(piece) - len(piece.lstrip())].count("\n")
         out.append("\n" * breaks)  # keep line breaks
-        ending = _SENTENCE_END.search(piece).group(0)
+        ending = _CLAUSE_MARKS.search(piece).group(0)
         out.append(ending)  # and sentence ends
         line_broken = line_broken or (breaks > 0 and not ending)
         pos = word.end
