@@ -34,7 +34,7 @@ CHUNK = 32  # prompts per task sent to a worker
 DEFAULT_CALLS_PER_DAY = 1000
 DEFAULT_OUTPUT_TOKENS = 200
 DEFAULT_LONG_TOKENS = 2000
-EXCERPT_CHARS = 400  # of each prompt, for reports
+PROMPT_EXCERPT_CHARS = 400  # of each prompt, for reports
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ def analyse(item: Item, settings: Settings) -> PromptAudit | Problem:
         item.source,
         item.id,
         item.prompt.is_chat,
-        excerpt(_as_text(item.prompt), EXCERPT_CHARS),
+        excerpt(_as_text(item.prompt), PROMPT_EXCERPT_CHARS),
         tuple(p for p, _ in projected),
         findings,
         projected[0][1],
@@ -263,7 +263,8 @@ def analyse(item: Item, settings: Settings) -> PromptAudit | Problem:
 def _as_text(prompt: Prompt) -> str:
     if not prompt.is_chat:
         return prompt.text
-    return "\n\n".join(f"{m.role}: {m.content[:EXCERPT_CHARS]}" for m in prompt.messages)  # only its start is shown
+    # only the excerpt's start is shown: each message is cut first, not joined whole
+    return "\n\n".join(f"{m.role}: {m.content[:PROMPT_EXCERPT_CHARS]}" for m in prompt.messages)
 
 
 def _projection(item: Item, index: int, settings: Settings, pruned: Prompt | None) -> tuple[Projection, str | None]:

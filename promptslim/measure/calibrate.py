@@ -25,8 +25,8 @@ from . import energy_fit
 from .energy_fit import Fit
 from .hardware import cpu_model
 
-DEFAULT_PROMPT_TOKENS = (32, 128, 256, 512, 1024)
-DEFAULT_OUTPUT_TOKENS = (8, 32, 64)
+WORKLOAD_PROMPT_TOKENS = (32, 128, 256, 512, 1024)
+WORKLOAD_OUTPUT_TOKENS = (8, 32, 64)
 # filler before a counting task: the model keeps counting, so calls reach their output cap
 _FILLER = (
     "The committee reviewed the quarterly figures for every regional office and agreed on "
@@ -90,8 +90,8 @@ def workload_prompt(backend, tokens: int) -> Prompt:
 
 def run_workload(
     backend,
-    prompt_tokens: Sequence[int] = DEFAULT_PROMPT_TOKENS,
-    output_tokens: Sequence[int] = DEFAULT_OUTPUT_TOKENS,
+    prompt_tokens: Sequence[int] = WORKLOAD_PROMPT_TOKENS,
+    output_tokens: Sequence[int] = WORKLOAD_OUTPUT_TOKENS,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Point], str]:
     """One greedy call per (prompt length, output cap), after one unmeasured warm-up call."""
@@ -113,8 +113,8 @@ def run_workload(
 def calibrate(
     backend=None,
     *,
-    prompt_tokens: Sequence[int] = DEFAULT_PROMPT_TOKENS,
-    output_tokens: Sequence[int] = DEFAULT_OUTPUT_TOKENS,
+    prompt_tokens: Sequence[int] = WORKLOAD_PROMPT_TOKENS,
+    output_tokens: Sequence[int] = WORKLOAD_OUTPUT_TOKENS,
     progress: Callable[[int, int], None] | None = None,
 ) -> Calibration:
     """Run the workload on the local model (default: the embedded one) and fit it."""
