@@ -22,7 +22,7 @@ from ..cache import default_cache_dir
 from ..errors import InputError
 from ..prompt import Prompt
 from . import energy_fit
-from .energy_fit import Fit
+from .energy_fit import Fit, LinearEnergy
 from .hardware import cpu_model
 
 WORKLOAD_PROMPT_TOKENS = (32, 128, 256, 512, 1024)
@@ -44,20 +44,16 @@ class Point:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Calibration(LinearEnergy):
+    """The energy model of one model file on one machine, and the workload it was fitted on."""
+
     machine: str
     model: str  # the model file's identity (its sha256)
     model_name: str
-    j_per_input_token: float
-    j_per_output_token: float
-    j_per_call: float
     r2: float
     energy_method: str  # how the workload's energy was obtained
     points: tuple[Point, ...]
     created: str
-
-    def joules(self, prompt_tokens: float, output_tokens: float) -> float:
-        return self.j_per_input_token * prompt_tokens + self.j_per_output_token * output_tokens + self.j_per_call
 
 
 def machine_id() -> str:
@@ -126,16 +122,16 @@ def calibrate(
     points, method = run_workload(backend, prompt_tokens, output_tokens, progress)
     result = fit(points)
     return Calibration(
-        machine_id(),
-        backend.identity,
-        backend.name,
         result.j_per_input_token,
         result.j_per_output_token,
         result.j_per_call,
-        result.r2,
-        method,
-        tuple(points),
-        time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        machine=machine_id(),
+        model=backend.identity,
+        model_name=backend.name,
+        r2=result.r2,
+        energy_method=method,
+        points=tuple(points),
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
 
 

@@ -61,8 +61,7 @@ class OpenAIBackend:
         """Counters only see this machine: use them for a loopback server, else estimate."""
         if is_loopback(self.base_url) and hardware_meter():
             return hardware_meter()
-        model = token_energy_model(self.model)
-        return TokenEstimateMeter(model.j_per_input_token, model.j_per_output_token)
+        return TokenEstimateMeter(token_energy_model(self.model))
 
     def count_tokens(self, prompt: Prompt, mode: str = "completion") -> int:
         from ..tokens import count_tokens
