@@ -165,6 +165,12 @@ class LlamaBackend:
     def count_tokens(self, prompt: Prompt, mode: str = "completion") -> int:
         return len(self.prompt_tokens(prompt, mode))
 
+    def count_text(self, text: str) -> int:
+        return len(self.tokenize(text, add_bos=False)) if text else 0
+
+    def local_model(self) -> Path:
+        return self.path
+
     def _chat_template(self) -> ChatTemplate:
         self.llm  # noqa: B018 - loads the model and its template
         return self._chat
