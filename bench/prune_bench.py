@@ -46,9 +46,10 @@ def child() -> None:
 
 
 def main() -> None:
-    from promptslim.compress import prune_llm, text_counter
+    from promptslim.compress import prune_llm
     from promptslim.generators.prune import prune_text
     from promptslim.runtime.llama import resolve_model_path
+    from promptslim.tokens import text_counter
 
     count = text_counter("gpt-4o")
     llm = prune_llm()

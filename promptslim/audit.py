@@ -19,15 +19,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import corpus
-from .compress import DEFAULT_PRUNE_RATE, check_rate, compress, prompt_tokens, text_counter
+from .compress import compress
 from .corpus import Item, Problem
 from .errors import InputError, PromptslimError
 from .findings import Finding, excerpt, find_issues
+from .generators import prune
 from .measure.carbon import grams_per_kwh, resolve_region
 from .measure.projection import EnergyModel, Projection, Volume, energy_model, project
 from .prompt import Prompt
 from .serialize import fields_of, to_jsonable
-from .tokens import DEFAULT_TARGET, LOCAL, check_target, encoding_for, local_backend
+from .tokens import DEFAULT_TARGET, LOCAL, check_target, encoding_for, local_backend, prompt_tokens, text_counter
 
 SEQUENTIAL_MAX = 200  # inputs up to this many are analysed in this process: no worker start-up
 CHUNK = 32  # prompts per task sent to a worker
@@ -225,7 +226,7 @@ def make_settings(
         output_tokens,
         long_tokens,
         model,
-        (check_rate(rate) or DEFAULT_PRUNE_RATE) if deep else None,
+        (prune.check_rate(rate) or prune.DEFAULT_RATE) if deep else None,
     )
 
 

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import CJK, CLAUSE_END
+from ..errors import InputError
 from ..protect import Protected, Span, protect, span_toucher
 from .shots import find_demonstrations
 
+DEFAULT_RATE = 0.5  # the share of the tokens kept when no rate or token target is given
 SEGMENT_WORDS = 96
 ROW_CHUNK = 32
 PRUNE_N_CTX = 2048
@@ -38,6 +40,12 @@ FORCED_WORDS = re.compile(
 )
 # the same in Chinese, where pruning goes character by character: any character of these stays
 FORCED_CJK = re.compile(r"不|没|别|勿|禁止|仅|只|未|无|非|必须|务必")
+
+
+def check_rate(rate: float | None) -> float | None:
+    if rate is not None and not 0 < rate <= 1:
+        raise InputError(f"--rate {rate}: must be in (0, 1], the fraction of tokens to keep")
+    return rate
 
 
 @dataclass
