@@ -6,8 +6,10 @@ more target tokens than the input; a result that fails goes back to the input, w
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .generators import prune as prune_gen
@@ -16,6 +18,9 @@ from .generators import rules as rules_gen
 from .prompt import Prompt
 from .protect import compile_keep, marked_as_keep, preserved, protect
 from .tokens import DEFAULT_TARGET, check_target, prompt_tokens, text_counter
+
+if TYPE_CHECKING:
+    from .runtime.llama import ScoringContext
 
 METHODS = ("auto", "rules", "prune", "rewrite")
 
@@ -116,10 +121,11 @@ def _prune_rate(rate, target_tokens, original_tokens: int, current_tokens: int) 
     return max(0.05, min(1.0, goal_tokens / max(1, current_tokens)))
 
 
-def prune_llm(model: str | None = None):
-    from .runtime.llama import load_model, resolve_model_path
+def prune_llm(model: str | os.PathLike | None = None) -> ScoringContext:
+    """The local model pruning scores words with: `model` (a GGUF path), else the default."""
+    from .runtime.llama import ScoringContext, resolve_model_path
 
-    return load_model(resolve_model_path(model), prune_gen.PRUNE_N_CTX, prune_gen.PRUNE_N_BATCH)
+    return ScoringContext.load(resolve_model_path(model), prune_gen.PRUNE_N_CTX, prune_gen.PRUNE_N_BATCH)
 
 
 def describe_edit(edit) -> str:

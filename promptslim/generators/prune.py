@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from ..constants import CJK, CLAUSE_END
 from ..errors import InputError
 from ..protect import Protected, Span, protect, span_toucher
 from .shots import find_demonstrations
+
+if TYPE_CHECKING:
+    from ..runtime.llama import ScoringContext
 
 DEFAULT_RATE = 0.5  # the share of the tokens kept when no rate or token target is given
 SEGMENT_WORDS = 96
@@ -64,13 +68,13 @@ class Word:
 class SurprisalScorer:
     """Feeds tokens to a llama.cpp context and returns each token's -log p(token | kept prefix)."""
 
-    def __init__(self, llm):
-        self.llm, self.ctx, self.batch = llm, llm._ctx, llm._batch
-        self.n_ctx, self.n_batch, self.n_vocab = llm.n_ctx(), llm.n_batch, llm.n_vocab()
+    def __init__(self, model: ScoringContext):
+        self.model = model
+        self.n_ctx, self.n_batch, self.n_vocab = model.n_ctx, model.n_batch, model.n_vocab
         self.restart()
 
     def restart(self) -> None:
-        self.ctx.kv_cache_clear()
+        self.model.clear()
         self.n_past = 0
         self.next_row: np.ndarray | None = None  # log-probs for the token after the last one fed
 
@@ -84,9 +88,7 @@ class SurprisalScorer:
         scratch = np.empty((ROW_CHUNK, self.n_vocab), dtype=np.float32)
         for lo in range(0, len(tokens), self.n_batch):
             chunk = np.asarray(tokens[lo : lo + self.n_batch], dtype=np.int64)
-            self.batch.set_batch(batch=chunk.tolist(), n_past=self.n_past, logits_all=True)
-            self.ctx.decode(self.batch)
-            logits = np.ctypeslib.as_array(self.ctx.get_logits(), shape=(len(chunk), self.n_vocab))
+            logits = self.model.decode(chunk.tolist(), self.n_past)
             if self.next_row is not None:
                 surprisal[lo] = -self.next_row[chunk[0]]
             for r0 in range(0, len(chunk), ROW_CHUNK):
@@ -103,12 +105,10 @@ class SurprisalScorer:
 
     def forget(self, positions: Sequence[int]) -> None:
         """Drop tokens from the KV cache; later tokens continue right after the last kept one."""
-        import llama_cpp
-
         for p in positions:
-            self.ctx.kv_cache_seq_rm(0, p, p + 1)
+            self.model.remove(p)
         if positions:
-            self.n_past = int(llama_cpp.llama_memory_seq_pos_max(self.ctx.memory, 0)) + 1
+            self.n_past = self.model.next_position()
             if positions[-1] >= self.n_past:
                 self.next_row = None if self.n_past == 0 else self.next_row
 
@@ -174,10 +174,10 @@ def _question_start(text: str) -> int:
     return para + 2 if para >= 0 else text.rfind("\n", 0, last.start()) + 1  # else its line
 
 
-def _token_offsets(llm, text: str) -> tuple[list[int], list[int]]:
+def _token_offsets(model: ScoringContext, text: str) -> tuple[list[int], list[int]]:
     """Model tokens of the text and the char offset where each starts."""
     data = text.encode("utf-8")
-    tokens = llm.tokenize(data, add_bos=False, special=False)
+    tokens = model.tokenize(text)
     byte_to_char = np.zeros(len(data) + 1, dtype=np.int64)
     pos = 0
     for i, ch in enumerate(text):
@@ -188,7 +188,7 @@ def _token_offsets(llm, text: str) -> tuple[list[int], list[int]]:
     offsets, cursor = [], 0
     for token in tokens:
         offsets.append(int(byte_to_char[min(cursor, len(data))]))
-        cursor += len(llm.detokenize([token]))
+        cursor += len(model.token_bytes(token))
     return tokens, offsets
 
 
@@ -210,8 +210,9 @@ def _section_rates(words: list[Word], rate: float) -> dict[str, float]:
     return {"instruction": instruction, "demo": min(1.0, demo)}
 
 
-def prune_text(text: str, llm, count: Callable[[str], int], rate: float, keep: Sequence = ()) -> str:
-    """Keep about `rate` of the text's target tokens, dropping the least informative words."""
+def prune_text(text: str, model: ScoringContext, count: Callable[[str], int], rate: float, keep: Sequence = ()) -> str:
+    """Keep about `rate` of the text's target tokens, dropping the least informative words, as
+    the local `model` (from compress.prune_llm) scores them."""
     protected = protect(text, keep)
     text = protected.text
     words = _words(protected)
@@ -222,8 +223,8 @@ def prune_text(text: str, llm, count: Callable[[str], int], rate: float, keep: S
         word.cost = count(piece)
         word.saving = word.cost - count(_CLAUSE_MARKS.search(piece).group(0))
     rates = _section_rates(words, rate)
-    tokens, offsets = _token_offsets(llm, text)
-    scorer = SurprisalScorer(llm)
+    tokens, offsets = _token_offsets(model, text)
+    scorer = SurprisalScorer(model)
     token_index = 0
     for segment in _segments(words):
         seg_end_char = segment[-1].end
