@@ -46,12 +46,14 @@ def child() -> None:
 
 
 def main() -> None:
-    from promptslim.compress import prune_llm, text_counter
+    from promptslim.compress import prune_llm
     from promptslim.generators.prune import prune_text
     from promptslim.runtime.llama import resolve_model_path
+    from promptslim.tokens import text_counter
 
     count = text_counter("gpt-4o")
-    llm = prune_llm()
+    model = prune_llm()
+    llm = model.llm
     text = prompt_of(2000, lambda t: len(llm.tokenize(t.encode(), add_bos=True)) + 40)  # fits the 2,048 context
     tokens = llm.tokenize(text.encode(), add_bos=True)
     print(f"prompt: {count(text)} gpt-4o tokens, {len(tokens)} model tokens")
@@ -59,12 +61,12 @@ def main() -> None:
     forward, pruning = [], []
     for _ in range(3):
         llm.reset()
-        llm._ctx.kv_cache_clear()
+        model.clear()
         started = time.perf_counter()
         llm.eval(tokens)
         forward.append(time.perf_counter() - started)
         started = time.perf_counter()
-        out = prune_text(text, llm, count, 0.5)
+        out = prune_text(text, model, count, 0.5)
         pruning.append(time.perf_counter() - started)
     f, p = statistics.median(forward), statistics.median(pruning)
     print(f"plain forward pass (median of 3): {f:.2f} s")

@@ -19,22 +19,23 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import corpus
-from .compress import DEFAULT_PRUNE_RATE, check_rate, compress, prompt_tokens, text_counter
+from .compress import compress
 from .corpus import Item, Problem
 from .errors import InputError, PromptslimError
 from .findings import Finding, excerpt, find_issues
+from .generators import prune
 from .measure.carbon import grams_per_kwh, resolve_region
 from .measure.projection import EnergyModel, Projection, Volume, energy_model, project
 from .prompt import Prompt
 from .serialize import fields_of, to_jsonable
-from .tokens import DEFAULT_TARGET, LOCAL, check_target, encoding_for, local_backend
+from .tokens import DEFAULT_TARGET, LOCAL, check_target, encoding_for, local_backend, prompt_tokens, text_counter
 
 SEQUENTIAL_MAX = 200  # inputs up to this many are analysed in this process: no worker start-up
 CHUNK = 32  # prompts per task sent to a worker
 DEFAULT_CALLS_PER_DAY = 1000
 DEFAULT_OUTPUT_TOKENS = 200
 DEFAULT_LONG_TOKENS = 2000
-EXCERPT_CHARS = 400  # of each prompt, for reports
+PROMPT_EXCERPT_CHARS = 400  # of each prompt, for reports
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ def make_settings(
         output_tokens,
         long_tokens,
         model,
-        (check_rate(rate) or DEFAULT_PRUNE_RATE) if deep else None,
+        (prune.check_rate(rate) or prune.DEFAULT_RATE) if deep else None,
     )
 
 
@@ -252,7 +253,7 @@ def analyse(item: Item, settings: Settings) -> PromptAudit | Problem:
         item.source,
         item.id,
         item.prompt.is_chat,
-        excerpt(_as_text(item.prompt), EXCERPT_CHARS),
+        excerpt(_as_text(item.prompt), PROMPT_EXCERPT_CHARS),
         tuple(p for p, _ in projected),
         findings,
         projected[0][1],
@@ -263,7 +264,8 @@ def analyse(item: Item, settings: Settings) -> PromptAudit | Problem:
 def _as_text(prompt: Prompt) -> str:
     if not prompt.is_chat:
         return prompt.text
-    return "\n\n".join(f"{m.role}: {m.content[:EXCERPT_CHARS]}" for m in prompt.messages)  # only its start is shown
+    # only the excerpt's start is shown: each message is cut first, not joined whole
+    return "\n\n".join(f"{m.role}: {m.content[:PROMPT_EXCERPT_CHARS]}" for m in prompt.messages)
 
 
 def _projection(item: Item, index: int, settings: Settings, pruned: Prompt | None) -> tuple[Projection, str | None]:

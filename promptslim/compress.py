@@ -6,8 +6,10 @@ more target tokens than the input; a result that fails goes back to the input, w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .generators import prune as prune_gen
@@ -15,10 +17,12 @@ from .generators import rewrite as rewrite_gen
 from .generators import rules as rules_gen
 from .prompt import Prompt
 from .protect import compile_keep, marked_as_keep, preserved, protect
-from .tokens import DEFAULT_TARGET, LOCAL, check_target, count_text, count_tokens
+from .tokens import DEFAULT_TARGET, check_target, prompt_tokens, text_counter
+
+if TYPE_CHECKING:
+    from .runtime.llama import ScoringContext
 
 METHODS = ("auto", "rules", "prune", "rewrite")
-DEFAULT_PRUNE_RATE = 0.5
 
 
 @dataclass(frozen=True)
@@ -30,30 +34,6 @@ class Compressed:
     method: str
     changes: tuple[str, ...]
     note: str | None = None
-
-
-def check_rate(rate: float | None) -> float | None:
-    if rate is not None and not 0 < rate <= 1:
-        raise InputError(f"--rate {rate}: must be in (0, 1], the fraction of tokens to keep")
-    return rate
-
-
-def text_counter(target: str, backend=None) -> Callable[[str], int]:
-    """Tokens of a piece of text for the target (the local tokenizer for `local`)."""
-    if target == LOCAL:
-        from .tokens import local_backend
-
-        local = backend or local_backend()
-        return lambda s: len(local.tokenize(s, add_bos=False)) if s else 0
-    return lambda s: count_text(s, target)
-
-
-def prompt_tokens(prompt: Prompt, target: str, count: Callable[[str], int]) -> int:
-    """A prompt's input tokens on the target: with the chat format's overhead for API models,
-    its texts in the local model's tokens (`count`, from `text_counter`) for `local`."""
-    if target == LOCAL:
-        return sum(count(part) for part in prompt.parts())
-    return count_tokens(prompt, target, mode=prompt.default_mode)
 
 
 def compress(
@@ -70,7 +50,7 @@ def compress(
     """Compress a prompt. `auto` applies the rules, then prunes when a rate or token target is set."""
     if method not in METHODS:
         raise InputError(f"unknown method '{method}': use one of {', '.join(METHODS)}")
-    check_rate(rate)
+    prune_gen.check_rate(rate)
     check_target(target)
     original = Prompt.of(prompt)
     keep_patterns = compile_keep(keep) + tuple(p for part in original.parts() for p in marked_as_keep(part))
@@ -137,14 +117,15 @@ def _run(prompt: Prompt, method, rate, target_tokens, count, keep, backend, prun
 
 def _prune_rate(rate, target_tokens, original_tokens: int, current_tokens: int) -> float:
     """The share of the current tokens to keep so that the result meets the overall goal."""
-    goal_tokens = target_tokens if target_tokens is not None else (rate or DEFAULT_PRUNE_RATE) * original_tokens
+    goal_tokens = target_tokens if target_tokens is not None else (rate or prune_gen.DEFAULT_RATE) * original_tokens
     return max(0.05, min(1.0, goal_tokens / max(1, current_tokens)))
 
 
-def prune_llm(model: str | None = None):
-    from .runtime.llama import load_model, resolve_model_path
+def prune_llm(model: str | os.PathLike | None = None) -> ScoringContext:
+    """The local model pruning scores words with: `model` (a GGUF path), else the default."""
+    from .runtime.llama import ScoringContext, resolve_model_path
 
-    return load_model(resolve_model_path(model), prune_gen.PRUNE_N_CTX, prune_gen.PRUNE_N_BATCH)
+    return ScoringContext.load(resolve_model_path(model), prune_gen.PRUNE_N_CTX, prune_gen.PRUNE_N_BATCH)
 
 
 def describe_edit(edit) -> str:

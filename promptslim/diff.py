@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from .constants import CJK, SENTENCE_END
+
 # CJK scripts put no spaces between words, so each of their characters counts as a word.
-_CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|\s+|.", re.DOTALL)
+_WORD = re.compile(rf"[{CJK}]|[^\W{CJK}]+|\s+|.", re.DOTALL)
 # Sentences or lines with their trailing whitespace: mostly unique, so they align fast.
-_SENTENCE = re.compile(r"[^\n.!?。！？]*[\n.!?。！？]*\s*")
+_SENTENCE = re.compile(rf"[^\n{SENTENCE_END}]*[\n{SENTENCE_END}]*\s*")
 # difflib is quadratic in a block's length: a middle this large is first cut at unique pieces.
 _MAX_PAIRS = 1_000_000
 

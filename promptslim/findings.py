@@ -18,7 +18,7 @@ from .generators.shots import find_demonstrations
 from .prompt import Prompt
 
 MANY_SHOTS = 4  # few-shot blocks from this many examples on are reported
-EXCERPT_CHARS = 160
+BLOCK_EXCERPT_CHARS = 160  # of a whole block (the few-shot examples) quoted in a finding
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Finding:
     detail: str = ""
 
 
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+def excerpt(text: str, limit: int = BLOCK_EXCERPT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 

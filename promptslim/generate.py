@@ -15,7 +15,7 @@ from itertools import product
 from .generators.base import Context, Generator, Level, Variant, registered
 from .prompt import Prompt
 from .protect import compile_keep, preserved, protect
-from .tokens import DEFAULT_TARGET, count_text
+from .tokens import DEFAULT_TARGET, text_counter
 
 _EMPTY_LABEL_LINE = re.compile(r"^[ \t]*[A-Z][\w -]{0,30}:[ \t]*$", re.M)
 
@@ -32,12 +32,13 @@ def variants(
 ) -> Iterator[Variant]:
     """Yield distinct, checked variants of a prompt (the prompt itself excluded).
 
-    `prune_llm` (a llama_cpp.Llama) enables LM-guided pruning; `count` measures text in
-    target tokens (default: gpt-4o's); `axes` limits the generators used.
+    `prune_llm` (a `runtime.llama.ScoringContext`, from `compress.prune_llm`) enables LM-guided
+    pruning; `count` measures text in target tokens (default: gpt-4o's); `axes` limits the
+    generators used.
     """
     base = Prompt.of(prompt)
     context = Context(
-        count=count or (lambda s: count_text(s, DEFAULT_TARGET)),
+        count=count or text_counter(DEFAULT_TARGET),
         max_tokens=max_tokens,
         labels=tuple(labels),
         keep=compile_keep(keep),

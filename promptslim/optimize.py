@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import holdout
 from .cache import CallCache
-from .compress import prune_llm, text_counter
+from .compress import prune_llm
 from .errors import InputError, PromptslimError
 from .evaluate import Evaluation, Evaluator
 from .explore import COLD_CALLS, DEFAULT_AXES, Exploration, Explorer, ProbeRecord
@@ -27,7 +27,7 @@ from .runtime import Backend, open_backend
 from .search import DECODE_TO_PREFILL, FITTED, Prober, Track, case_order, fit_calls, mean_of, pareto_front
 from .spec import OBJECTIVES, Spec, load_spec
 from .stats import mean_ci
-from .tokens import LOCAL
+from .tokens import LOCAL, text_counter
 
 MAX_CANDIDATES = 24  # probes: prompt configurations raced on the search cases
 EXAMPLE_CASES = 20
@@ -181,7 +181,7 @@ def _explorer(
     )
     prober = Prober(evaluator, spec.accept, confidence=confidence, budget_calls=budget_calls)
     context = Context(
-        count=_counter(spec.target, backend),
+        count=text_counter(spec.target, backend),
         max_tokens=spec.max_tokens,
         labels=spec.labels,
         prune_llm=_prune_llm(backend) if "prune" in axes else None,
@@ -259,11 +259,6 @@ def _open_cache(cache) -> Iterator[CallCache | None]:
             opened.close()
 
 
-def _counter(target: str, backend: Backend) -> Callable[[str], int]:
-    """Text -> tokens of the target (the backend's own tokenizer for `local`)."""
-    return text_counter(target, backend if target == LOCAL else None)
-
-
 def _output_weight(objective: str, target: str) -> float:
     if objective == "tokens":
         return 1.0
@@ -276,7 +271,7 @@ def _output_weight(objective: str, target: str) -> float:
 def _prune_llm(backend):
     """Pruning needs a local GGUF model: the backend's own, else the embedded default."""
     try:
-        return prune_llm(getattr(backend, "path", None))
+        return prune_llm(backend.local_model())
     except PromptslimError:  # no local model available: the other generators still run
         return None
 

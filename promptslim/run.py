@@ -7,21 +7,23 @@ from dataclasses import dataclass
 
 from .measure.costing import Costing
 from .prompt import Prompt
-from .runtime import Backend, CallOptions, open_backend
+from .runtime import Backend, CallOptions, Completion, open_backend
+from .serialize import fields_of
 
 
-@dataclass(frozen=True)
-class RunResult:
-    text: str
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    wall_s: float
-    cpu_s: float
-    energy_j: float
-    energy_method: str
+@dataclass(frozen=True, kw_only=True)
+class RunResult(Completion):
+    """The call's Completion, and what it cost: grams of CO2 in the region where it ran and,
+    for a target with a price, dollars at the target's list prices."""
+
     co2_g: float
     cost_usd: float | None
+
+    def to_dict(self) -> dict:
+        """The measurement, as `run --json` prints it: the call's finish reason and extras aside."""
+        data = fields_of(self)
+        del data["finish_reason"], data["extra"]
+        return data
 
 
 def run(
@@ -43,14 +45,7 @@ def run(
     options = CallOptions(mode=mode, max_tokens=max_tokens, stop=tuple(stop), seed=seed)
     completion = backend.complete(rendered, options)
     return RunResult(
-        text=completion.text,
-        model=completion.model,
-        prompt_tokens=completion.prompt_tokens,
-        completion_tokens=completion.completion_tokens,
-        wall_s=completion.wall_s,
-        cpu_s=completion.cpu_s,
-        energy_j=completion.energy_j,
-        energy_method=completion.energy_method,
+        **fields_of(completion),
         co2_g=costing.co2_g(completion.energy_j),
         cost_usd=costing.cost_usd(rendered, mode, completion.text),
     )

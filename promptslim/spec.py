@@ -17,13 +17,12 @@ from typing import Any
 
 import yaml
 
+from .constants import MODES, OBJECTIVES
 from .errors import InputError
 from .prompt import Prompt, drop_final_newline
 from .score import BUILTINS, Scorer, make_scorer
 from .tokens import DEFAULT_TARGET, check_target
 
-OBJECTIVES = ("tokens", "energy", "cost", "co2")
-MODES = ("completion", "chat")
 KEYS = (
     "name",
     "description",

@@ -6,6 +6,7 @@ plus `local`, the local GGUF model (chat-template overhead included in chat mode
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ from .prompt import Prompt
 
 if TYPE_CHECKING:
     import tiktoken
+
+    from .runtime.base import Backend
 
 LOCAL = "local"
 DEFAULT_TARGET = "gpt-4o"
@@ -82,6 +85,23 @@ def count_tokens(prompt: Prompt | str, target: str = DEFAULT_TARGET, *, mode: st
             total += len(encoding.encode_ordinary(message["content"]))
         return total
     return sum(count_text(part, target) for part in prompt.parts())
+
+
+def text_counter(target: str, backend: Backend | None = None) -> Callable[[str], int]:
+    """How many tokens a piece of text is on the target: tiktoken's count for an API model, the
+    backend's own tokenizer for `local` (default: the embedded model). No BOS token and no chat
+    overhead, so the pieces of a prompt can be counted one by one."""
+    if target == LOCAL:
+        return (backend or local_backend()).count_text
+    return lambda text: count_text(text, target)
+
+
+def prompt_tokens(prompt: Prompt, target: str, count: Callable[[str], int]) -> int:
+    """A prompt's input tokens on the target: with the chat format's overhead for API models,
+    its texts in the local model's tokens (`count`, from `text_counter`) for `local`."""
+    if target == LOCAL:
+        return sum(count(part) for part in prompt.parts())
+    return count_tokens(prompt, target, mode=prompt.default_mode)
 
 
 @cache

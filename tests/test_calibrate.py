@@ -26,16 +26,16 @@ def test_the_fit_needs_two_lengths_of_each_kind():
 def test_fits_are_stored_per_machine_and_model(tmp_path):
     fit = cal.fit(points(0.001, 0.02, 0.5))
     stored = cal.Calibration(
-        "host / cpu",
-        "gguf:sha256:aa",
-        "m.gguf",
         fit.j_per_input_token,
         fit.j_per_output_token,
         fit.j_per_call,
-        fit.r2,
-        "cpu-estimate",
-        tuple(points(0.001, 0.02, 0.5)),
-        "2025-01-01",
+        machine="host / cpu",
+        model="gguf:sha256:aa",
+        model_name="m.gguf",
+        r2=fit.r2,
+        energy_method="cpu-estimate",
+        points=tuple(points(0.001, 0.02, 0.5)),
+        created="2025-01-01",
     )
     path = cal.save(stored, tmp_path)
     assert path.parent == tmp_path / "calibration"

@@ -47,6 +47,12 @@ class RuleModel:
     def count_tokens(self, prompt, mode="completion"):
         return len(prompt.text) // 4
 
+    def count_text(self, text):
+        return len(text) // 4
+
+    def local_model(self):
+        return None
+
     def answer_pieces(self, text):
         return None
 

@@ -4,7 +4,7 @@ import tiktoken
 from promptslim.errors import InputError
 from promptslim.prompt import Prompt
 from promptslim.runtime import CallOptions
-from promptslim.tokens import check_target, count_tokens
+from promptslim.tokens import check_target, count_text, count_tokens, prompt_tokens, text_counter
 
 TEXT = "Classify the ticket: 'My invoice #4411 was charged twice — please refund!' 你好 <|endoftext|>"
 
@@ -25,6 +25,25 @@ def test_chat_counts_add_openai_message_overhead():
 def test_unknown_target_lists_known_ones():
     with pytest.raises(InputError, match="gpt-4o"):
         check_target("gpt-99-ultra")
+
+
+class WordBackend:
+    """A backend whose tokenizer splits on whitespace."""
+
+    def count_text(self, text: str) -> int:
+        return len(text.split())
+
+
+def test_text_counter_is_tiktoken_for_api_targets_and_the_backends_tokenizer_for_local():
+    assert text_counter("gpt-4")(TEXT) == count_text(TEXT, "gpt-4") > 0
+    assert text_counter("gpt-4o")("") == 0
+    assert text_counter("local", WordBackend())("one two three") == 3
+
+
+def test_prompt_tokens_add_chat_overhead_on_api_targets_and_count_local_texts_one_by_one():
+    chat = Prompt.of([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}])
+    assert prompt_tokens(chat, "gpt-4o", text_counter("gpt-4o")) == count_tokens(chat, "gpt-4o", mode="chat")
+    assert prompt_tokens(chat, "local", text_counter("local", WordBackend())) == 4
 
 
 @pytest.mark.slow

@@ -9,8 +9,8 @@ import typer
 
 from promptslim.errors import InputError
 from promptslim.measure.calibrate import (
-    DEFAULT_OUTPUT_TOKENS,
-    DEFAULT_PROMPT_TOKENS,
+    WORKLOAD_OUTPUT_TOKENS,
+    WORKLOAD_PROMPT_TOKENS,
     save,
 )
 from promptslim.measure.calibrate import (
@@ -32,12 +32,12 @@ def calibrate(
         None, "--model", "-m", help="GGUF model to calibrate (default: the embedded one).", envvar="PROMPTSLIM_MODEL"
     ),
     prompt_tokens: str = typer.Option(
-        ",".join(map(str, DEFAULT_PROMPT_TOKENS)),
+        ",".join(map(str, WORKLOAD_PROMPT_TOKENS)),
         "--prompt-tokens",
         help="Prompt lengths of the workload, comma-separated.",
     ),
     output_tokens: str = typer.Option(
-        ",".join(map(str, DEFAULT_OUTPUT_TOKENS)),
+        ",".join(map(str, WORKLOAD_OUTPUT_TOKENS)),
         "--output-tokens",
         help="Output lengths of the workload, comma-separated.",
     ),

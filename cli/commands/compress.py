@@ -7,8 +7,9 @@ import sys
 
 import typer
 
-from promptslim.compress import METHODS, check_rate
+from promptslim.compress import METHODS
 from promptslim.compress import compress as compress_prompt
+from promptslim.generators.prune import check_rate
 from promptslim.prompt import load_prompt
 from promptslim.tokens import DEFAULT_TARGET
 

@@ -44,7 +44,7 @@ class Context:
     max_tokens: int = 256  # the caller's output cap
     labels: tuple[str, ...] = ()  # the answer labels, when the task has them
     keep: tuple = ()  # compiled user patterns that stay verbatim
-    prune_llm: Any = None  # a local llama_cpp.Llama for LM-guided pruning, or None
+    prune_llm: Any = None  # a local model (runtime.llama.ScoringContext) for LM-guided pruning, or None
     rewriter: Any = None  # a Backend that rewrites instructions, or None
     memo: dict = field(default_factory=dict, compare=False)  # generators' own caches, per run
 

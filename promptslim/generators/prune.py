@@ -16,12 +16,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..constants import CJK, CLAUSE_END
+from ..errors import InputError
 from ..protect import Protected, Span, protect, span_toucher
 from .shots import find_demonstrations
 
+if TYPE_CHECKING:
+    from ..runtime.llama import ScoringContext
+
+DEFAULT_RATE = 0.5  # the share of the tokens kept when no rate or token target is given
 SEGMENT_WORDS = 96
 ROW_CHUNK = 32
 PRUNE_N_CTX = 2048
@@ -37,6 +44,12 @@ FORCED_WORDS = re.compile(
 )
 # the same in Chinese, where pruning goes character by character: any character of these stays
 FORCED_CJK = re.compile(r"不|没|别|勿|禁止|仅|只|未|无|非|必须|务必")
+
+
+def check_rate(rate: float | None) -> float | None:
+    if rate is not None and not 0 < rate <= 1:
+        raise InputError(f"--rate {rate}: must be in (0, 1], the fraction of tokens to keep")
+    return rate
 
 
 @dataclass
@@ -55,13 +68,13 @@ class Word:
 class SurprisalScorer:
     """Feeds tokens to a llama.cpp context and returns each token's -log p(token | kept prefix)."""
 
-    def __init__(self, llm):
-        self.llm, self.ctx, self.batch = llm, llm._ctx, llm._batch
-        self.n_ctx, self.n_batch, self.n_vocab = llm.n_ctx(), llm.n_batch, llm.n_vocab()
+    def __init__(self, model: ScoringContext):
+        self.model = model
+        self.n_ctx, self.n_batch, self.n_vocab = model.n_ctx, model.n_batch, model.n_vocab
         self.restart()
 
     def restart(self) -> None:
-        self.ctx.kv_cache_clear()
+        self.model.clear()
         self.n_past = 0
         self.next_row: np.ndarray | None = None  # log-probs for the token after the last one fed
 
@@ -75,9 +88,7 @@ class SurprisalScorer:
         scratch = np.empty((ROW_CHUNK, self.n_vocab), dtype=np.float32)
         for lo in range(0, len(tokens), self.n_batch):
             chunk = np.asarray(tokens[lo : lo + self.n_batch], dtype=np.int64)
-            self.batch.set_batch(batch=chunk.tolist(), n_past=self.n_past, logits_all=True)
-            self.ctx.decode(self.batch)
-            logits = np.ctypeslib.as_array(self.ctx.get_logits(), shape=(len(chunk), self.n_vocab))
+            logits = self.model.decode(chunk.tolist(), self.n_past)
             if self.next_row is not None:
                 surprisal[lo] = -self.next_row[chunk[0]]
             for r0 in range(0, len(chunk), ROW_CHUNK):
@@ -94,17 +105,16 @@ class SurprisalScorer:
 
     def forget(self, positions: Sequence[int]) -> None:
         """Drop tokens from the KV cache; later tokens continue right after the last kept one."""
-        import llama_cpp
-
         for p in positions:
-            self.ctx.kv_cache_seq_rm(0, p, p + 1)
+            self.model.remove(p)
         if positions:
-            self.n_past = int(llama_cpp.llama_memory_seq_pos_max(self.ctx.memory, 0)) + 1
+            self.n_past = self.model.next_position()
             if positions[-1] >= self.n_past:
                 self.next_row = None if self.n_past == 0 else self.next_row
 
 
-_SENTENCE_END = re.compile(r"[.!?;:。！？；：]*$")
+# a word's trailing punctuation, which stays when the word goes
+_CLAUSE_MARKS = re.compile(rf"[{CLAUSE_END}]*$")
 
 
 def _logsumexp(rows: np.ndarray, scratch: np.ndarray) -> np.ndarray:
@@ -117,9 +127,8 @@ def _logsumexp(rows: np.ndarray, scratch: np.ndarray) -> np.ndarray:
 
 # Units of pruning: whitespace-separated words, except that Chinese and Japanese text, written
 # without spaces, goes one character at a time (a line-start label such as "评论：" stays whole)
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(rf"\s*(?:(?<![^\n])[{_CJK}][\w{_CJK}]{{0,19}}[:：]|[{_CJK}]|[^\s{_CJK}]+)")
-_STRUCTURAL = re.compile(rf"(?:[-*+•]|\d+[.)]|#+|[\w{_CJK}]+[:：])")  # list markers, headings, labels
+_UNIT = re.compile(rf"\s*(?:(?<![^\n])[{CJK}][\w{CJK}]{{0,19}}[:：]|[{CJK}]|[^\s{CJK}]+)")
+_STRUCTURAL = re.compile(rf"(?:[-*+•]|\d+[.)]|#+|[\w{CJK}]+[:：])")  # list markers, headings, labels
 
 
 def _words(protected: Protected) -> list[Word]:
@@ -135,7 +144,7 @@ def _words(protected: Protected) -> list[Word]:
         ]
     )
     words = []
-    for match in _WORD.finditer(text):
+    for match in _UNIT.finditer(text):
         start, end = match.start(), match.end()
         core = match.group(0).lstrip()
         structural = bool(_STRUCTURAL.fullmatch(core)) and (
@@ -165,10 +174,10 @@ def _question_start(text: str) -> int:
     return para + 2 if para >= 0 else text.rfind("\n", 0, last.start()) + 1  # else its line
 
 
-def _token_offsets(llm, text: str) -> tuple[list[int], list[int]]:
+def _token_offsets(model: ScoringContext, text: str) -> tuple[list[int], list[int]]:
     """Model tokens of the text and the char offset where each starts."""
     data = text.encode("utf-8")
-    tokens = llm.tokenize(data, add_bos=False, special=False)
+    tokens = model.tokenize(text)
     byte_to_char = np.zeros(len(data) + 1, dtype=np.int64)
     pos = 0
     for i, ch in enumerate(text):
@@ -179,7 +188,7 @@ def _token_offsets(llm, text: str) -> tuple[list[int], list[int]]:
     offsets, cursor = [], 0
     for token in tokens:
         offsets.append(int(byte_to_char[min(cursor, len(data))]))
-        cursor += len(llm.detokenize([token]))
+        cursor += len(model.token_bytes(token))
     return tokens, offsets
 
 
@@ -201,8 +210,9 @@ def _section_rates(words: list[Word], rate: float) -> dict[str, float]:
     return {"instruction": instruction, "demo": min(1.0, demo)}
 
 
-def prune_text(text: str, llm, count: Callable[[str], int], rate: float, keep: Sequence = ()) -> str:
-    """Keep about `rate` of the text's target tokens, dropping the least informative words."""
+def prune_text(text: str, model: ScoringContext, count: Callable[[str], int], rate: float, keep: Sequence = ()) -> str:
+    """Keep about `rate` of the text's target tokens, dropping the least informative words, as
+    the local `model` (from compress.prune_llm) scores them."""
     protected = protect(text, keep)
     text = protected.text
     words = _words(protected)
@@ -211,10 +221,10 @@ def prune_text(text: str, llm, count: Callable[[str], int], rate: float, keep: S
     for word in words:
         piece = text[word.start : word.end]
         word.cost = count(piece)
-        word.saving = word.cost - count(_SENTENCE_END.search(piece).group(0))
+        word.saving = word.cost - count(_CLAUSE_MARKS.search(piece).group(0))
     rates = _section_rates(words, rate)
-    tokens, offsets = _token_offsets(llm, text)
-    scorer = SurprisalScorer(llm)
+    tokens, offsets = _token_offsets(model, text)
+    scorer = SurprisalScorer(model)
     token_index = 0
     for segment in _segments(words):
         seg_end_char = segment[-1].end
@@ -301,7 +311,7 @@ def _assemble(text: str, words: list[Word]) -> str:
         piece = text[word.start : word.end]
         breaks = piece[: len(piece) - len(piece.lstrip())].count("\n")
         out.append("\n" * breaks)  # keep line breaks
-        ending = _SENTENCE_END.search(piece).group(0)
+        ending = _CLAUSE_MARKS.search(piece).group(0)
         out.append(ending)  # and sentence ends
         line_broken = line_broken or (breaks > 0 and not ending)
         pos = word.end

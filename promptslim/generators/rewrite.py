@@ -73,4 +73,4 @@ def rewrite_text(
         return RewriteOutcome(None, "the rewrite changed a protected span or template variable")
     if count(candidate) >= count(text):
         return RewriteOutcome(None, "the rewrite was not shorter")
-    return RewriteOutcome(candidate, "rewritten by " + getattr(backend, "name", "model"))
+    return RewriteOutcome(candidate, "rewritten by " + backend.name)

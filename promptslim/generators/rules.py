@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 
+from ..constants import CJK, SENTENCE_END
 from ..protect import Protected, Span, protect, span_toucher
 
 MAX_PASSES = 8
@@ -51,7 +52,7 @@ def detect_language(text: str) -> str:
 
 # ---- finders: where a rule's pattern is tried
 
-_SENTENCE_END = re.compile(r"[.!?]")
+_SENTENCE_END = re.compile(rf"[{SENTENCE_END}]")  # its CJK marks only add starts that _SENTENCE_START rejects
 _NEWLINE = re.compile(r"\n")
 # Under re.IGNORECASE four non-ASCII letters match ASCII ones. str.lower() maps the Kelvin
 # sign to "k" but not these three (and turns U+0130 into two characters): they need a table.
@@ -63,7 +64,7 @@ _FOLD = {
     0x17F: ord("s"),
     0x212A: ord("k"),
 }
-_CJK = re.compile(r"[\u3400-\u9fff]")  # every Chinese rule needs one of these characters
+_CJK = re.compile(rf"[{CJK}]")  # every Chinese rule needs one of these characters
 
 
 class _Scan:

@@ -22,11 +22,11 @@ from ..cache import default_cache_dir
 from ..errors import InputError
 from ..prompt import Prompt
 from . import energy_fit
-from .energy_fit import Fit
+from .energy_fit import Fit, LinearEnergy
 from .hardware import cpu_model
 
-DEFAULT_PROMPT_TOKENS = (32, 128, 256, 512, 1024)
-DEFAULT_OUTPUT_TOKENS = (8, 32, 64)
+WORKLOAD_PROMPT_TOKENS = (32, 128, 256, 512, 1024)
+WORKLOAD_OUTPUT_TOKENS = (8, 32, 64)
 # filler before a counting task: the model keeps counting, so calls reach their output cap
 _FILLER = (
     "The committee reviewed the quarterly figures for every regional office and agreed on "
@@ -44,20 +44,16 @@ class Point:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Calibration(LinearEnergy):
+    """The energy model of one model file on one machine, and the workload it was fitted on."""
+
     machine: str
     model: str  # the model file's identity (its sha256)
     model_name: str
-    j_per_input_token: float
-    j_per_output_token: float
-    j_per_call: float
     r2: float
     energy_method: str  # how the workload's energy was obtained
     points: tuple[Point, ...]
     created: str
-
-    def joules(self, prompt_tokens: float, output_tokens: float) -> float:
-        return self.j_per_input_token * prompt_tokens + self.j_per_output_token * output_tokens + self.j_per_call
 
 
 def machine_id() -> str:
@@ -90,8 +86,8 @@ def workload_prompt(backend, tokens: int) -> Prompt:
 
 def run_workload(
     backend,
-    prompt_tokens: Sequence[int] = DEFAULT_PROMPT_TOKENS,
-    output_tokens: Sequence[int] = DEFAULT_OUTPUT_TOKENS,
+    prompt_tokens: Sequence[int] = WORKLOAD_PROMPT_TOKENS,
+    output_tokens: Sequence[int] = WORKLOAD_OUTPUT_TOKENS,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Point], str]:
     """One greedy call per (prompt length, output cap), after one unmeasured warm-up call."""
@@ -113,8 +109,8 @@ def run_workload(
 def calibrate(
     backend=None,
     *,
-    prompt_tokens: Sequence[int] = DEFAULT_PROMPT_TOKENS,
-    output_tokens: Sequence[int] = DEFAULT_OUTPUT_TOKENS,
+    prompt_tokens: Sequence[int] = WORKLOAD_PROMPT_TOKENS,
+    output_tokens: Sequence[int] = WORKLOAD_OUTPUT_TOKENS,
     progress: Callable[[int, int], None] | None = None,
 ) -> Calibration:
     """Run the workload on the local model (default: the embedded one) and fit it."""
@@ -126,16 +122,16 @@ def calibrate(
     points, method = run_workload(backend, prompt_tokens, output_tokens, progress)
     result = fit(points)
     return Calibration(
-        machine_id(),
-        backend.identity,
-        backend.name,
         result.j_per_input_token,
         result.j_per_output_token,
         result.j_per_call,
-        result.r2,
-        method,
-        tuple(points),
-        time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        machine=machine_id(),
+        model=backend.identity,
+        model_name=backend.name,
+        r2=result.r2,
+        energy_method=method,
+        points=tuple(points),
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
 
 

@@ -7,6 +7,7 @@ import os
 from functools import cache
 
 from ..errors import InputError
+from .energy import J_PER_KWH
 from .hardware import codecarbon_data
 
 WORLD = "world"
@@ -52,7 +53,7 @@ def grams_per_kwh(region: str | None) -> float:
 
 
 def co2_grams(joules: float, region: str | None) -> float:
-    return joules / 3.6e6 * grams_per_kwh(region)
+    return joules / J_PER_KWH * grams_per_kwh(region)
 
 
 class EmissionsCsv:

@@ -25,11 +25,6 @@ class Costing:
     def co2_g(self, joules: float) -> float:
         return co2_grams(joules, self.region)
 
-    def target_tokens(self, prompt: Prompt, mode: str) -> int | None:
-        if not self.target or self.target == LOCAL:
-            return None
-        return count_tokens(prompt, self.target, mode=mode)
-
     def cost_usd(self, prompt: Prompt, mode: str, output: str) -> float | None:
         """What the same prompt and answer would cost at the target's list prices."""
         if not self.target or self.target == LOCAL:

@@ -11,11 +11,16 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from . import hardware
 
+if TYPE_CHECKING:
+    from .energy_fit import LinearEnergy
+
 POWERCAP_ROOT = Path("/sys/class/powercap")
+J_PER_WH = 3600.0
+J_PER_KWH = 1000 * J_PER_WH
 
 
 @dataclass(frozen=True)
@@ -155,19 +160,18 @@ class CpuEstimateMeter:
 
 
 class TokenEstimateMeter:
-    """Estimate for hardware we cannot see: J = a * prompt_tokens + b * completion_tokens."""
+    """Estimate for hardware we cannot see: an energy model of the call's tokens."""
 
     method = "token-estimate"
 
-    def __init__(self, j_per_input_token: float, j_per_output_token: float):
-        self.j_in, self.j_out = j_per_input_token, j_per_output_token
+    def __init__(self, model: LinearEnergy):
+        self.model = model
 
     def snapshot(self) -> None:
         return None
 
     def energy(self, before: None, after: None, stats: CallStats) -> Energy:
-        joules = self.j_in * stats.prompt_tokens + self.j_out * stats.completion_tokens
-        return Energy(joules, self.method)
+        return Energy(self.model.joules(stats.prompt_tokens, stats.completion_tokens), self.method)
 
 
 _hardware_meter: Meter | None | bool = False

@@ -1,10 +1,12 @@
-"""A linear energy model fitted to measured calls: J = a*prompt_tokens + b*output_tokens + c.
+"""The energy model J = a*prompt_tokens + b*output_tokens + c, and its fit to measured calls.
 
-It serves a machine's calibration (a fixed workload) and every optimisation run (all the calls
-the run made). Per-call figures drift with whatever else the machine is doing, so a variant's
-mean over its own calls carries the drift of the minutes in which it ran; a fit over all of a
-run's calls shares that noise between the variants, and comparing them follows their tokens.
-The coefficients are non-negative: no token and no call gives energy back.
+Every per-call energy model is this one: a machine's calibration, an optimisation run's fit,
+the per-token estimate for API models (c = 0), coefficients the user gives. The fit serves a
+machine's calibration (a fixed workload) and every optimisation run (all the calls the run
+made). Per-call figures drift with whatever else the machine is doing, so a variant's mean over
+its own calls carries the drift of the minutes in which it ran; a fit over all of a run's calls
+shares that noise between the variants, and comparing them follows their tokens. The
+coefficients are non-negative: no token and no call gives energy back.
 """
 
 from __future__ import annotations
@@ -17,15 +19,23 @@ from ..errors import InputError
 
 
 @dataclass(frozen=True)
-class Fit:
-    j_per_input_token: float
-    j_per_output_token: float
-    j_per_call: float
-    r2: float
-    calls: int = 0
+class LinearEnergy:
+    """Joules of one call: J = a*prompt_tokens + b*output_tokens + c."""
+
+    j_per_input_token: float  # a
+    j_per_output_token: float  # b
+    j_per_call: float  # c
 
     def joules(self, prompt_tokens: float, output_tokens: float) -> float:
         return self.j_per_input_token * prompt_tokens + self.j_per_output_token * output_tokens + self.j_per_call
+
+
+@dataclass(frozen=True)
+class Fit(LinearEnergy):
+    """The model fitted to measured calls, with how well it fits them."""
+
+    r2: float
+    calls: int = 0
 
 
 def fit(prompt_tokens: Sequence[float], output_tokens: Sequence[float], joules: Sequence[float]) -> Fit:

@@ -14,6 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .energy import J_PER_WH
+from .energy_fit import LinearEnergy
+
 ALPHA_WH_PER_B = 8.91e-5  # EcoLogits: Wh per output token per billion active parameters
 BETA_WH = 1.43e-3  # EcoLogits: Wh per output token
 PUE = 1.2  # data-centre overhead (EcoLogits' default for API providers)
@@ -42,14 +45,11 @@ ASSUMED_ACTIVE_B: dict[str, float] = {
 
 
 @dataclass(frozen=True)
-class TokenEnergyModel:
-    j_per_input_token: float
-    j_per_output_token: float
+class TokenEnergyModel(LinearEnergy):
+    """The per-token estimate (no energy per call), and the model size it assumes."""
+
     active_params_b: float
     source: str
-
-    def joules(self, prompt_tokens: float, completion_tokens: float) -> float:
-        return self.j_per_input_token * prompt_tokens + self.j_per_output_token * completion_tokens
 
 
 def active_params_b(model: str) -> tuple[float, str]:
@@ -66,10 +66,11 @@ def active_params_b(model: str) -> tuple[float, str]:
 
 def token_energy_model(model: str) -> TokenEnergyModel:
     params, origin = active_params_b(model)
-    j_out = (ALPHA_WH_PER_B * params + BETA_WH) * PUE * 3600
+    j_out = (ALPHA_WH_PER_B * params + BETA_WH) * PUE * J_PER_WH
     return TokenEnergyModel(
         j_per_input_token=j_out * PREFILL_RATIO,
         j_per_output_token=j_out,
+        j_per_call=0.0,
         active_params_b=params,
         source=f"token-estimate (EcoLogits per-token model; {origin})",
     )

@@ -11,23 +11,24 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..tokens import LOCAL
+from .energy import J_PER_KWH, J_PER_WH
+from .energy_fit import LinearEnergy
 from .footprint import token_energy_model
 from .price import price_for
 
 DAYS_PER_YEAR = 365
-J_PER_KWH = 3.6e6
 
 
 @dataclass(frozen=True)
-class EnergyModel:
+class EnergyModel(LinearEnergy):
+    """The energy model a projection uses, and where its coefficients come from."""
+
     source: str  # calibration | token-estimate | user
-    j_per_input_token: float
-    j_per_output_token: float
-    j_per_call: float = 0.0
     detail: str = ""
 
-    def joules(self, prompt_tokens: float, output_tokens: float) -> float:
-        return self.j_per_input_token * prompt_tokens + self.j_per_output_token * output_tokens + self.j_per_call
+    @classmethod
+    def labelled(cls, model: LinearEnergy, source: str, detail: str) -> EnergyModel:
+        return cls(model.j_per_input_token, model.j_per_output_token, model.j_per_call, source=source, detail=detail)
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,8 @@ class Projection:
 def energy_model(target: str, *, user: tuple[float, float] | None = None, calibration=None) -> EnergyModel:
     """The energy model for a target: the user's, the local calibration, or the per-token estimate."""
     if user is not None:
-        return EnergyModel(
-            "user", user[0], user[1], 0.0, "given with --energy-per-input-token and --energy-per-output-token"
-        )
+        given = LinearEnergy(*user, j_per_call=0.0)
+        return EnergyModel.labelled(given, "user", "given with --energy-per-input-token and --energy-per-output-token")
     if target == LOCAL:
         if calibration is None:
             raise InputError(
@@ -78,12 +78,10 @@ def energy_model(target: str, *, user: tuple[float, float] | None = None, calibr
             f"fitted on {calibration.machine} for {calibration.model_name} ({calibration.energy_method}, "
             f"R\u00b2 {calibration.r2:.3f}, {calibration.created})"
         )
-        return EnergyModel(
-            "calibration", calibration.j_per_input_token, calibration.j_per_output_token, calibration.j_per_call, detail
-        )
+        return EnergyModel.labelled(calibration, "calibration", detail)
     estimate = token_energy_model(target)
     detail = estimate.source.removeprefix("token-estimate (").removesuffix(")")  # the source is said once
-    return EnergyModel("token-estimate", estimate.j_per_input_token, estimate.j_per_output_token, 0.0, detail)
+    return EnergyModel.labelled(estimate, "token-estimate", detail)
 
 
 def project(
@@ -102,7 +100,7 @@ def project(
         output_tokens=output_tokens,
         saving_pct=100.0 * (tokens - tokens_after) / tokens if tokens else 0.0,
         cost_usd_per_1k=None if cost is None else cost * 1000,
-        energy_wh_per_1k=joules * 1000 / 3600,
+        energy_wh_per_1k=joules * 1000 / J_PER_WH,
         co2_g_per_1k=grams * 1000,
         cost_usd_year=None if cost is None else cost * calls,
         energy_kwh_year=joules * calls / J_PER_KWH,

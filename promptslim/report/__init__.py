@@ -8,14 +8,8 @@ from __future__ import annotations
 import math
 
 from .. import serialize
+from ..constants import OBJECTIVES
 
-# objective -> (variant key, what it measures); "tokens" adds prompt and completion tokens
-OBJECTIVES = {
-    "tokens": ("tokens", "tokens per call"),
-    "energy": ("energy_j", "energy per call"),
-    "cost": ("cost_usd", "cost per call"),
-    "co2": ("co2_g", "CO\u2082 per call"),
-}
 ENERGY_UNITS = ((1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "\u00b5J"))
 CO2_UNITS = ((1e3, "kg"), (1.0, "g"), (1e-3, "mg"), (1e-6, "\u00b5g"))
 KWH_UNITS = ((1e3, "MWh"), (1.0, "kWh"), (1e-3, "Wh"), (1e-6, "mWh"))

