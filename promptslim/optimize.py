@@ -19,6 +19,7 @@ from .errors import InputError, PromptslimError
 from .evaluate import Evaluation, Evaluator
 from .explore import COLD_CALLS, DEFAULT_AXES, Exploration, Explorer, ProbeRecord
 from .generators.base import Context, registered
+from .measure.costing import Costing
 from .measure.energy import Stopwatch, local_meter
 from .measure.energy_fit import Fit
 from .measure.price import price_for
@@ -334,6 +335,9 @@ def _complete(track: Track, found: Exploration) -> bool:
 def _variant_result(track: Track, spec: Spec, energy: Fit | None) -> VariantResult:
     scores = track.scores()
     measured = [e for e in track.calls() if e.measured]
+    fitted = track.cost("energy", fit=energy) if energy and track.evaluations else None
+    # answers derived under a cap were never measured: their CO2 is the fitted energy's
+    co2 = Costing(region=spec.region).co2_g(fitted) if track.source and fitted else mean_of(measured, "co2_g")
     return VariantResult(
         id=track.candidate.id,
         description=_describe(track, spec),
@@ -345,12 +349,12 @@ def _variant_result(track: Track, spec: Spec, energy: Fit | None) -> VariantResu
         completion_tokens=track.mean("completion_tokens"),
         energy_j=track.measured_energy(),
         energy_method=track.energy_method(),
-        co2_g=None if track.source else mean_of(measured, "co2_g"),
+        co2_g=co2,
         cost_usd=track.mean("cost_usd"),
         calls=len(track.calls()),
         status=track.status,
         decision=asdict(track.decision) if track.decision else None,
-        energy_fit_j=track.cost("energy", fit=energy) if energy and track.evaluations else None,
+        energy_fit_j=fitted,
         cold_calls=len(measured),
         stop=track.candidate.stop,
     )

@@ -113,6 +113,45 @@ def score_with_ci(variant: dict) -> str:
     return f"{score(variant.get('score'))} {score_ci(variant)}".strip()
 
 
+def headline_score(variant: dict) -> str:
+    """The score on the held-back cases where the variant ran there, else on the search cases."""
+    if variant.get("confirmed_score") is None:
+        return score_with_ci(variant)
+    ci = variant.get("confirmed_score_ci")
+    interval = f" [{score(ci[0])}, {score(ci[1])}]" if ci and None not in ci else ""
+    return f"{score(variant['confirmed_score'])}{interval} on {variant.get('confirmed_calls', 0)} held-back cases"
+
+
+def held_back(report: dict) -> str:
+    """How the cases were split and what the held-back cases confirmed, in a sentence or two."""
+    held = report.get("holdout") or {}
+    if not held:
+        return ""
+    text = f"Searched on {held.get('search_cases', 0)} cases; {held.get('note', '')}."
+    for c in held.get("confirmations") or []:
+        verdict = "confirmed" if c.get("passed") else "not confirmed"
+        text += f" {c.get('id')} {verdict} on them ({decision(c)})."
+    return text
+
+
+def path_rows(report: dict) -> list[tuple[str, str, str, str, str, str]]:
+    """(probe, phase, levels, verdict, cases run, cheapest passing cap) for each probe, in order."""
+    rows = []
+    for p in report.get("path") or []:
+        verdict = "passed" if p.get("passed") else str(p.get("status", ""))
+        rows.append(
+            (
+                str(p.get("id", "")),
+                str(p.get("phase", "")),
+                "; ".join(map(str, p.get("levels") or [])),
+                f"{verdict} ({decision(p)})" if p.get("decision") else verdict,
+                str(p.get("cases", 0)),
+                str(p.get("best_cap") or ""),
+            )
+        )
+    return rows
+
+
 def objective_cost(value: float | None, objective: str) -> str:
     """A cost under the objective, with its unit."""
     if objective == "tokens":
@@ -147,9 +186,13 @@ def acceptance_rule(report: dict) -> str:
     a = report.get("acceptance") or {}
     confidence = a.get("confidence")
     level = f" at {confidence * 100:g}% confidence" if confidence is not None else ""
+    screening = a.get("screening_confidence")
+    screened = (
+        f"; the search screened at {screening * 100:g}%" if screening is not None and screening != confidence else ""
+    )
     return (
         f"a variant may lose at most {a.get('max_drop', 'n/a')} score against the baseline{level} "
-        f"({a.get('method', 'n/a')}) and must score at least {a.get('min_score', 'n/a')}"
+        f"({a.get('method', 'n/a')}) and must score at least {a.get('min_score', 'n/a')}{screened}"
     )
 
 
@@ -180,6 +223,8 @@ def per_call(variant: dict, key: str) -> float | None:
     if key == "energy_j":
         return fitted
     co2 = variant.get("co2_g")  # CO2 is energy times the grid's intensity
+    if measured is None:
+        return co2  # never measured (answers derived under a cap): already from the fit
     return co2 * fitted / measured if co2 is not None and measured else None
 
 

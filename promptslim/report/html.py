@@ -24,8 +24,11 @@ from . import (
     decision,
     energy,
     energy_basis,
+    headline_score,
+    held_back,
     measures,
     objective_cost,
+    path_rows,
     per_call,
     prompt_parts,
     savings_rows,
@@ -58,6 +61,7 @@ def render(report: dict) -> str:
         _chart_section(report),
         _diff_section(report),
         _variants_section(report),
+        _path_section(report),
         _cases_section(report),
         _spend_section(report),
     )
@@ -133,7 +137,20 @@ def _acceptance(report: dict) -> str:
     )
     return (
         f'<p class="acceptance"><b>Acceptance:</b> {outcome} '
-        f'<span class="muted">Rule: {esc(acceptance_rule(report))}.</span>{budget}</p>'
+        f'<span class="muted">Rule: {esc(acceptance_rule(report))}.</span>{budget}</p>\n'
+        f'<p class="acceptance">{esc(held_back(report))} Scores: baseline '
+        f"{esc(headline_score(report.get('baseline') or {}))}, best {esc(headline_score(best))}.</p>"
+    )
+
+
+def _path_section(report: dict) -> str:
+    rows = "\n".join("<tr>" + "".join(f"<td>{esc(value)}</td>" for value in row) + "</tr>" for row in path_rows(report))
+    head = "".join(f"<th>{h}</th>" for h in ("Probe", "Phase", "Levels", "Verdict", "Cases", "Cheapest passing cap"))
+    return (
+        '<section id="path">\n<h2>How the search went</h2>\n<p class="hint">Each probe, in order: bounds first '
+        "(each axis alone, binary search), then the cheapest configurations inside them.</p>\n"
+        f'<div class="scroll">\n<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n</div>\n'
+        "</section>"
     )
 
 

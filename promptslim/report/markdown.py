@@ -17,6 +17,9 @@ from . import (
     decision,
     energy,
     energy_basis,
+    headline_score,
+    held_back,
+    path_rows,
     per_call,
     prompt_parts,
     savings_rows,
@@ -34,6 +37,7 @@ def render(report: dict) -> str:
         _headline(report),
         _savings(report),
         _acceptance(report),
+        _search(report),
         _spend(report),
         _variants(report),
         _best_prompt(report),
@@ -74,7 +78,7 @@ def _headline(report: dict) -> str:
 def _savings(report: dict) -> str:
     best_id = cell((report.get("best") or {}).get("id"))
     rows = [[f"{label} / call", before, after, saved] for _, label, before, after, saved in savings_rows(report)]
-    rows.append(["Score", score_with_ci(report.get("baseline") or {}), score_with_ci(report.get("best") or {}), ""])
+    rows.append(["Score", headline_score(report.get("baseline") or {}), headline_score(report.get("best") or {}), ""])
     return _table(["", "Baseline", f"Best ({best_id})", "Saved"], rows, "lrrr") + "\n\n" + cell(energy_basis(report))
 
 
@@ -88,7 +92,15 @@ def _acceptance(report: dict) -> str:
     text = f"**Acceptance:** {outcome}. Rule: {cell(acceptance_rule(report))}."
     if report.get("budget_exhausted"):
         text += " The search budget ran out before every variant was tried."
-    return text
+    return text + (" " + cell(held_back(report)) if report.get("holdout") else "")
+
+
+def _search(report: dict) -> str:
+    rows = [[cell(value) for value in row] for row in path_rows(report)]
+    if not rows:
+        return "**Search path:** no probes."
+    table = _table(["Probe", "Phase", "Levels", "Verdict", "Cases", "Cheapest passing cap"], rows, "llllrl")
+    return f"<details><summary>Search path: {len(rows)} probes, in order</summary>\n\n{table}\n\n</details>"
 
 
 def _spend(report: dict) -> str:
