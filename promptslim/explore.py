@@ -9,6 +9,7 @@ confirmed by real calls on the held-back cases; when it fails there, the next on
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -22,7 +23,7 @@ from .search import Prober, Track, accepts, case_order, weighted_tokens
 from .spec import Spec
 from .stats import Decision
 
-COLD_CALLS = 8  # per candidate: the first search cases in the seeded order run cold
+COLD_CALLS = 8  # per candidate: a seeded sample of the search cases runs cold
 MAX_CONFIRMATIONS = 3  # candidates tried on the held-back cases before the baseline stays
 DEFAULT_AXES = ("rules", "instruction", "shots", "prune", "brevity")  # "rewrite" on request: it calls the model
 PROBE_CAP_FLOOR = 16  # probes run at max(this, twice the baseline's longest answer) output tokens
@@ -125,7 +126,7 @@ class Explorer:
             self._probe,
             self._cost,
             estimate=self._estimate,
-            budget=self.probe_budget,
+            budget=None if self.exhaustive else self.probe_budget,
         )
         self.lattice = search
         walk = search.every() if self.exhaustive else search.passing()
@@ -230,6 +231,13 @@ class Explorer:
 
     def _axes(self) -> list[tuple[str, list[str]]]:
         return [(g.axis, [level.label for level in levels]) for g, levels in zip(self.generators, self.levels)]
+
+
+def cold_sample(cases: Sequence, seed: int) -> set[str]:
+    """The search cases whose calls run cold (the KV cache reset first), the same for every
+    candidate: spread over the seeded order, so a probe dropped early pays for few of them."""
+    ids = sorted(c.id for c in cases)
+    return set(random.Random(f"cold:{seed}").sample(ids, min(COLD_CALLS, len(ids))))
 
 
 def _longest(track: Track) -> int:

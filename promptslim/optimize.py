@@ -17,7 +17,7 @@ from .cache import CallCache
 from .compress import prune_llm
 from .errors import InputError, PromptslimError
 from .evaluate import Evaluation, Evaluator
-from .explore import COLD_CALLS, DEFAULT_AXES, Exploration, Explorer, ProbeRecord
+from .explore import DEFAULT_AXES, Exploration, Explorer, ProbeRecord, cold_sample
 from .generators.base import Context, registered
 from .measure.costing import Costing
 from .measure.energy import Stopwatch, local_meter
@@ -25,7 +25,7 @@ from .measure.energy_fit import Fit
 from .measure.price import price_for
 from .prompt import Prompt
 from .runtime import Backend, open_backend
-from .search import DECODE_TO_PREFILL, FITTED, Prober, Track, case_order, fit_calls, mean_of, pareto_front
+from .search import DECODE_TO_PREFILL, FITTED, Prober, Track, fit_calls, mean_of, pareto_front
 from .spec import OBJECTIVES, Spec, load_spec
 from .stats import mean_ci
 from .tokens import LOCAL, text_counter
@@ -164,7 +164,7 @@ def _explorer(
     spec, objective, backend, calls_cache, concurrency, budget_calls, max_candidates, axes, exhaustive, notify
 ):
     cases = holdout.split(spec.cases, spec.accept, spec.seed)
-    cold = [c.id for c in case_order(cases.search, spec.seed)[:COLD_CALLS]]
+    cold = cold_sample(cases.search, spec.seed)
     done = {"calls": 0, "cached": 0, "probes": 0}
     upper = (1 + max_candidates) * len(cases.search) + 2 * len(cases.held)
 

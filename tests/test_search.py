@@ -11,6 +11,8 @@ import random
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from promptslim import holdout
 from promptslim.generators.base import Level, Variant, register, registered
@@ -125,6 +127,23 @@ def test_the_lattice_search_finds_the_exhaustive_winner_with_far_fewer_calls():
     assert searched.spend.model_calls <= 0.4 * full.spend.model_calls
     phases = [p["phase"] for p in searched.path]
     assert phases[: phases.count("bound")] == ["bound"] * phases.count("bound")  # bounds first, then the walk
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 7), st.integers(10, 60), st.integers(1, 5), st.integers(10, 60), st.sampled_from([97, 90, 80]))
+def test_on_random_monotone_landscapes_the_search_finds_the_exhaustive_optimum(
+    pad_at, pad_drop, fill_at, fill_drop, acc
+):
+    axes = (f"pad-{pad_at}-{pad_drop}", f"fill-{fill_at}-{fill_drop}")
+    for axis, word, n, at, drop in [(axes[0], "pad", 6, pad_at, pad_drop), (axes[1], "fill", 4, fill_at, fill_drop)]:
+        if axis not in [g.axis for g in registered()]:
+            register(Trim(axis, word, n, at, drop))
+    s = dataclasses.replace(spec(), prompt=Prompt(text=PROMPT.replace("ACC=97%", f"ACC={acc}%")))
+    searched = optimize(s, backend=RuleModel(), cache=False, axes=axes)
+    full = optimize(s, backend=RuleModel(), cache=False, axes=axes, exhaustive=True)
+    assert searched.best_prompt == full.best_prompt
+    assert searched.accepted == full.accepted
+    assert searched.spend.probes <= full.spend.probes
 
 
 def test_the_report_shows_every_probe_with_its_levels_and_verdict():

@@ -30,7 +30,7 @@ def optimize(
     model: str | None = ModelOpt,
     base_url: str | None = BaseUrlOpt,
     exhaustive: bool = typer.Option(
-        False, "--exhaustive", help="Race every prompt configuration on every search case (slow; for comparison)."
+        False, "--exhaustive", help="Race every prompt configuration on every search case (slow; no probe limit)."
     ),
     budget_calls: int | None = typer.Option(
         None, "--budget-calls", min=1, help="Stop after this many new model calls."
