@@ -19,6 +19,7 @@ from .generators.base import Context, Generator, Level, Variant
 from .generators.caps import CapOption, detect_format, token_levels
 from .holdout import Split
 from .lattice import Config, LatticeSearch
+from .measure.energy import Stopwatch, local_meter
 from .search import Prober, Track, accepts, case_order, weighted_tokens
 from .spec import Spec
 from .stats import Decision
@@ -61,6 +62,7 @@ class Exploration:
     winner: Track | None = None  # None: the baseline stays
     budget_exhausted: bool = False
     lattice_size: int = 1  # prompt configurations, the baseline's included
+    generation_j: float = 0.0  # energy spent making the variants
 
     @property
     def confirmed(self) -> Confirmation | None:
@@ -90,6 +92,7 @@ class Explorer:
         self.on_probe = on_probe or (lambda record: None)
         self.cases = {c.id: c for c in spec.cases}
         self._variants: dict[Config, Variant | None] = {}
+        self.meter, self.generation_j = local_meter(), 0.0  # what making the variants cost
         self._records: dict[Config, ProbeRecord] = {}
 
     def run(self) -> Exploration:
@@ -114,6 +117,7 @@ class Explorer:
         self.probe_cap = min(self.spec.max_tokens, max(PROBE_CAP_FLOOR, 2 * _longest(base)))
         self._choose(found)
         found.probes = list(self._records.values())
+        found.generation_j = self.generation_j
         found.budget_exhausted = found.budget_exhausted or self.prober.exhausted
         return found
 
@@ -165,7 +169,9 @@ class Explorer:
     def _variant(self, config: Config) -> Variant | None:
         if config not in self._variants:
             chosen = {g.axis: levels[i - 1] for g, levels, i in zip(self.generators, self.levels, config) if i}
-            self._variants[config] = build(self.spec.prompt, chosen, self.context, self.generators)
+            with Stopwatch(self.meter) as watch:  # pruning runs the local model
+                self._variants[config] = build(self.spec.prompt, chosen, self.context, self.generators)
+            self.generation_j += watch.energy().joules
         return self._variants[config]
 
     def _cost(self, config: Config) -> float:

@@ -20,7 +20,6 @@ from .evaluate import Evaluation, Evaluator
 from .explore import DEFAULT_AXES, Exploration, Explorer, ProbeRecord, cold_sample
 from .generators.base import Context, registered
 from .measure.costing import Costing
-from .measure.energy import Stopwatch, local_meter
 from .measure.energy_fit import Fit
 from .measure.price import price_for
 from .prompt import Prompt
@@ -151,12 +150,12 @@ def optimize(
     started = time.perf_counter()
     notify = on_progress or (lambda progress: None)
     notify(Progress("variants", 0, 0, 0))
-    with _open_cache(cache) as calls_cache, Stopwatch(local_meter()) as watch:
+    with _open_cache(cache) as calls_cache:
         explorer, evaluator = _explorer(
             spec, objective, backend, calls_cache, concurrency, budget_calls, max_candidates, axes, exhaustive, notify
         )
         found = explorer.run()
-    spend = _spend(found, evaluator, started, watch.energy().joules)
+    spend = _spend(found, evaluator, started)
     return _result(spec, objective, backend, found, spend)
 
 
@@ -185,7 +184,7 @@ def _explorer(
         count=text_counter(spec.target, backend),
         max_tokens=spec.max_tokens,
         labels=spec.labels,
-        prune_llm=_prune_llm(backend) if "prune" in axes else None,
+        prune_llm=_prune_llm(backend) if {"prune", "instruction"} & set(axes) else None,
         rewriter=backend if "rewrite" in axes else None,
     )
     generators = [g for g in registered(axes) if g.changes_prompt]
@@ -204,7 +203,7 @@ def _explorer(
     return explorer, evaluator
 
 
-def _spend(found: Exploration, evaluator: Evaluator, started: float, generation_j: float) -> Spend:
+def _spend(found: Exploration, evaluator: Evaluator, started: float) -> Spend:
     calls = _calls(found)
     return Spend(
         model_calls=evaluator.model_calls,
@@ -212,7 +211,7 @@ def _spend(found: Exploration, evaluator: Evaluator, started: float, generation_
         energy_j=evaluator.new_energy_j,
         exhaustive_calls=found.lattice_size * len(found.split.search) + 2 * len(found.split.held),
         wall_s=time.perf_counter() - started,
-        generation_energy_j=max(0.0, generation_j - sum(e.energy_j for e in calls if not e.cached)),
+        generation_energy_j=found.generation_j,
         evaluation_energy_j=sum(e.energy_j for e in calls),
         probes=len(found.probes),
         cold_calls=sum(1 for e in calls if e.cold and e.error is None),
