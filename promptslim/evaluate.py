@@ -56,6 +56,7 @@ class Evaluation:
     cached: bool
     error: str | None = None
     generated_tokens: int = 0  # the model's own output tokens, stop sequences included
+    model_prompt_tokens: int = 0  # the model's own prompt tokens
     finish_reason: str = "stop"
     cold: bool = True  # measured without a reused KV prefix
     derived: bool = False  # not a call: derived from another candidate's answer
@@ -169,6 +170,7 @@ class Evaluator:
             wall_s=completion.wall_s,
             cached=cached,
             generated_tokens=completion.completion_tokens,
+            model_prompt_tokens=completion.prompt_tokens,
             finish_reason=completion.finish_reason,
             cold=completion.cold,
         )

@@ -52,7 +52,7 @@ class VariantResult:
     max_tokens: int
     score: float | None
     score_ci: tuple[float, float] | None
-    prompt_tokens: float | None
+    prompt_tokens: float | None  # in the target's tokens
     completion_tokens: float | None
     energy_j: float | None  # the mean of its measured calls
     energy_method: str
@@ -63,6 +63,8 @@ class VariantResult:
     decision: dict | None
     energy_fit_j: float | None = None  # the run's energy fit at its mean tokens (see Savings.energy_basis)
     cold_calls: int = 0  # calls measured without a reused prompt prefix; energy_j is their mean
+    model_prompt_tokens: float | None = None  # the model's own, which the energy fit counts
+    generated_tokens: float | None = None  # the model's own output tokens, stop tokens included
     stop: tuple[str, ...] | None = None  # stop sequences, where they differ from the spec's
     confirmed_score: float | None = None  # on the held-back cases (baseline and winner)
     confirmed_score_ci: tuple[float, float] | None = None
@@ -91,6 +93,7 @@ class Savings:
     co2_pct: float | None
     breakeven_calls: float | None  # optimisation energy / energy saved per call
     energy_basis: str = "measured"  # "fit" when energy and CO2 compare the run's fit, not the means
+    generated_tokens_pct: float | None = None  # the model's own output tokens, stop tokens included
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,8 @@ def _variant_result(track: Track, spec: Spec, energy: Fit | None) -> VariantResu
         decision=asdict(track.decision) if track.decision else None,
         energy_fit_j=fitted,
         cold_calls=len(measured),
+        model_prompt_tokens=track.mean("model_prompt_tokens"),
+        generated_tokens=track.mean("generated_tokens"),
         stop=track.candidate.stop,
     )
 
@@ -406,6 +411,7 @@ def _savings(base: VariantResult, best: VariantResult, energy: Fit | None, spend
         co2_pct=_pct(before_j, after_j) if energy else _pct(base.co2_g, best.co2_g),
         breakeven_calls=spent / saved_j if accepted and saved_j > 0 else None,
         energy_basis="fit" if energy else "measured",
+        generated_tokens_pct=_pct(base.generated_tokens, best.generated_tokens),
     )
 
 

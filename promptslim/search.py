@@ -48,9 +48,9 @@ class Track:
 
     def cost(self, objective: str, fit: Fit | None = None) -> float:
         """Cost per call under the objective: the mean of its calls, or for energy and CO2 the
-        run's fit of that measure at its mean tokens when there is one."""
+        run's fit of that measure at its mean tokens (the model's own) when there is one."""
         if fit is not None and objective in FITTED and self.evaluations:
-            return fit.joules(self.mean("prompt_tokens"), self.mean("completion_tokens"))
+            return fit.joules(self.mean("model_prompt_tokens"), self.mean("generated_tokens"))
         if self.source is not None and objective in FITTED:
             return self.source.cost(objective)  # derived answers were never measured: at most their source's
         return mean_cost(self.evaluations, objective)
@@ -79,9 +79,10 @@ def mean_cost(evaluations: Sequence[Evaluation], objective: str) -> float:
 
 
 def fit_calls(evaluations: Sequence[Evaluation], attribute: str = "energy_j") -> Fit | None:
-    """A run's cold calls fitted as `attribute` = a*prompt + b*output + c (see measure.energy_fit);
-    None while there are too few. Warm and derived evaluations, failed calls, and calls measured
-    another way than most (cached from another machine, say) are left out."""
+    """A run's cold calls fitted as `attribute` = a*prompt + b*output + c in the model's own tokens
+    (what its machine works through: stop tokens included); see measure.energy_fit. None while
+    there are too few. Warm and derived evaluations, failed calls, and calls measured another
+    way than most (cached from another machine, say) are left out."""
     measured = [e for e in evaluations if e.measured and getattr(e, attribute) is not None]
     methods = Counter(e.energy_method for e in measured)
     if len(measured) < FIT_MIN_CALLS or not methods:
@@ -89,8 +90,8 @@ def fit_calls(evaluations: Sequence[Evaluation], attribute: str = "energy_j") ->
     main = methods.most_common(1)[0][0]
     measured = [e for e in measured if e.energy_method == main]
     return fit(
-        [e.prompt_tokens for e in measured],
-        [e.completion_tokens for e in measured],
+        [e.model_prompt_tokens for e in measured],
+        [e.generated_tokens for e in measured],
         [getattr(e, attribute) for e in measured],
     )
 

@@ -49,8 +49,8 @@ def test_optimize_writes_all_four_outputs_and_reuses_the_cache(cli, tmp_path, ca
     fit, base = report["energy_fit"], report["baseline"]
     assert report["savings"]["energy_basis"] == "fit" and fit["calls"] >= 30  # the baseline and the candidates' calls
     assert base["energy_fit_j"] == pytest.approx(
-        fit["j_per_input_token"] * base["prompt_tokens"]
-        + fit["j_per_output_token"] * base["completion_tokens"]
+        fit["j_per_input_token"] * base["model_prompt_tokens"]
+        + fit["j_per_output_token"] * base["generated_tokens"]
         + fit["j_per_call"]
     )
     assert "fit over the run's" in (out / "report.md").read_text()

@@ -92,7 +92,8 @@ def summary(result) -> str:
         f"  baseline  score {_score(base)}  {_tokens(base)}  {joules(base):.3f} J/call ({how})",
         f"  best {best.id:<5} score {_score(best)}  {_tokens(best)}  {joules(best):.3f} J/call",
         f"  search: {result.spend.probes} probes on {result.holdout['search_cases']} cases; {result.holdout['note']}",
-        f"  saved: prompt tokens {pct(save.prompt_tokens_pct)}, output tokens {pct(save.completion_tokens_pct)}, "
+        f"  saved: prompt tokens {pct(save.prompt_tokens_pct)}, output tokens {pct(save.completion_tokens_pct)} "
+        f"({pct(save.generated_tokens_pct)} of the model's own, stop tokens included), "
         f"energy {pct(save.energy_pct)}, cost {pct(save.cost_pct)}, CO2 {pct(save.co2_pct)}",
         f"  spend: {result.spend.model_calls} model calls ({result.spend.cached_calls} cached) "
         f"of {result.spend.exhaustive_calls} exhaustive, "

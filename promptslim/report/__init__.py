@@ -235,8 +235,9 @@ def energy_basis(report: dict) -> str:
     if (report.get("savings") or {}).get("energy_basis") != "fit" or not fit:
         return f"Energy and CO\u2082 per call are the means of each variant's measured calls ({method})."
     return (
-        f"Energy and CO\u2082 per call come from a fit over the run's {fit['calls']:,} measured calls ({method}): "
-        f"J = {fit['j_per_input_token']:.3g}\u00b7prompt tokens + {fit['j_per_output_token']:.3g}\u00b7output tokens "
+        f"Energy and CO\u2082 per call come from a fit over the run's {fit['calls']:,} cold calls ({method}), in the "
+        f"model's own tokens: J = {fit['j_per_input_token']:.3g}\u00b7prompt tokens + "
+        f"{fit['j_per_output_token']:.3g}\u00b7output tokens "
         f"+ {fit['j_per_call']:.3g} (R\u00b2 {fit['r2']:.2f}). It evens out the drift between variants measured "
         f"minutes apart; the variant table also shows each one's own measured mean."
     )
