@@ -51,7 +51,8 @@ def coarse_axes() -> list[str]:
 
 
 def proxy(variant) -> float:
-    return (variant.prompt_tokens or 0) + DECODE_TO_PREFILL * (variant.completion_tokens or 0)
+    """What a call costs the model, in prompt-token equivalents: the order the search walks in."""
+    return (variant.model_prompt_tokens or 0) + DECODE_TO_PREFILL * (variant.generated_tokens or 0)
 
 
 def run(spec, exhaustive: bool, axes):
