@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import InputError
+from .files import is_json_name, parse, shown
+from .files import read_text as read_checked
 
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
 ROLES = ("system", "user", "assistant", "tool")
@@ -103,35 +105,16 @@ def _message(value: Mapping[str, str], index: int) -> Message:
     return Message(role, content)
 
 
-def read_text(source: str | Path, *, stdin=None) -> str:
-    """Read a prompt file (or '-' for stdin) as UTF-8; errors name the file and the fix."""
-    name = str(source)
-    try:
-        if name == "-":
-            import sys
+MAX_PROMPT_BYTES = 64_000_000  # a prompt file larger than this is refused unread
 
-            stream = stdin or sys.stdin.buffer
-            data = stream.read()
-            name = "<stdin>"
-        else:
-            data = Path(source).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file: check the path") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory: give a prompt file") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read ({exc.strerror}): check its permissions") from None
-    if isinstance(data, str):
-        text = data
-    else:
-        if b"\x00" in data:
-            raise InputError(f"{name}: looks binary (NUL bytes): give a UTF-8 text file")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{name}: not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8") from None
+
+def read_text(source: str | Path, *, stdin=None) -> str:
+    """Read a prompt file (or '-' for stdin) through the one checked reader; errors name the file
+    and the fix."""
+    text = read_checked(source, limit=MAX_PROMPT_BYTES, fix="split the prompt", stdin=stdin)
     if not text.strip():
-        raise InputError(f"{name}: the prompt is empty: write a prompt into it")
+        name = "<stdin>" if str(source) == "-" else source
+        raise InputError(f"{shown(name)}: the prompt is empty: write a prompt into it")
     return drop_final_newline(text)
 
 
@@ -143,24 +126,20 @@ def load_prompt(source: str | Path, *, stdin=None) -> Prompt:
     a spec with a `messages` or `prompt` key (any other JSON or YAML is a text prompt)."""
     text = read_text(source, stdin=stdin)
     name = str(source).lower()
-    value = _structured(text, name.endswith(".json")) if name.endswith(STRUCTURED_SUFFIXES) else None
+    value = _structured(text, str(source)) if name.endswith(STRUCTURED_SUFFIXES) else None
     if value is None:
         return Prompt(text=text)
     try:
         return prompt_from_value(value)
     except InputError as exc:
-        raise InputError(f"{source}: {exc}") from None
+        raise InputError(f"{shown(source)}: {exc}") from None
 
 
-def _structured(text: str, is_json: bool):
+def _structured(text: str, name: str):
     """The messages or prompt a JSON or YAML prompt file holds; None when it is not one."""
-    import json
-
-    import yaml
-
     try:
-        data = json.loads(text) if is_json else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError):
+        data = parse(text, name, as_json=is_json_name(name))
+    except InputError:
         return None
     if isinstance(data, dict):
         return data.get("messages", data.get("prompt"))

@@ -176,14 +176,14 @@ def test_binary_files_are_skipped_and_invalid_utf8_is_reported(tmp_path):
 def test_an_unreadable_file_is_reported_and_the_audit_goes_on(tmp_path, monkeypatch):
     locked = write(tmp_path, "locked.txt", "Please answer.")
     write(tmp_path, "open.txt", "Please answer.")
-    real_open = open
+    real_open = os.open
 
     def guarded(path, *args, **kwargs):
         if str(path) == str(locked):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", guarded)
+    monkeypatch.setattr(os, "open", guarded)  # the one reader opens every file with os.open
     report = promptslim.audit([str(tmp_path)])
     assert [Path(i).name for i in by_id(report)] == ["open.txt"]
     assert sources(report.failures) == [str(locked)] and "Permission denied" in report.failures[0].message
@@ -226,7 +226,7 @@ def test_a_huge_file_is_refused_without_reading_it_and_long_lines_are_skipped(tm
     assert [p.excerpt for p in report.prompts] == ["Just answer."]
     problems = {Path(p.source).name: p.message for p in report.failures}
     assert set(problems) == {"huge.txt", "lines.jsonl:1"}
-    assert "100.0 MB is over" in problems["huge.txt"]
+    assert "100 MB is over the 0.008 MB limit" in problems["huge.txt"]
 
 
 def test_a_missing_path_is_an_input_error(cli, tmp_path):

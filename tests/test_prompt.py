@@ -45,7 +45,7 @@ def test_read_text_rejects_bad_files(tmp_path, content, message):
 def test_read_text_missing_and_directory(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         read_text(tmp_path / "missing.txt")
-    with pytest.raises(InputError, match="directory"):
+    with pytest.raises(InputError, match="is a folder"):
         read_text(tmp_path)
 
 
