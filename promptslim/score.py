@@ -1,21 +1,28 @@
 """Scorers: how well one model output matches a case, as a float in [0, 1].
 
-Built-ins are chosen by name with parameters from the task spec; `python:package.module:function`
-imports a user function by its explicit path. Nothing in a spec is ever evaluated as code.
+Built-ins are chosen by name with parameters from the task spec. `python:module:function`
+names a function of the user's own: a module beside the spec (or, with the user's explicit
+`--allow-python-scorer`, an installed package), never the standard library or builtins.
+Importing it runs its code, as running a test file would; nothing else in a spec is code.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import importlib.util
 import json
 import math
+import os
 import re
 import string
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from numbers import Real
+from pathlib import Path
 
 from .errors import InputError
 
@@ -30,6 +37,7 @@ class Scorer:
     name: str
     fn: ScoreFn = field(repr=False, compare=False)
     needs_expected: bool = True
+    source: str | None = field(default=None, compare=False)  # a python scorer's module file
 
     def score(self, output: str, expected: object | None, reference: str | None = None) -> float:
         if self.needs_expected and expected is None:
@@ -37,7 +45,16 @@ class Scorer:
                 f"scorer '{self.name}' needs an expected value for every case: "
                 "add `expected` to the case, or score with fidelity"
             )
-        return clamp(self.fn(output, expected, reference), self.name)
+        if not self.name.startswith("python:"):
+            return clamp(self.fn(output, expected, reference), self.name)
+        try:
+            value = self.fn(output, expected, reference)
+        except Exception as exc:  # a user's scorer may raise anything
+            reason = (str(exc).splitlines() or [""])[0][:200]
+            raise InputError(
+                f"scorer '{self.name}' failed on an output ({type(exc).__name__}: {reason}): fix the scorer"
+            ) from None
+        return clamp(value, self.name)
 
 
 def clamp(value: object, name: str) -> float:
@@ -420,7 +437,7 @@ BUILTINS: dict[str, Builtin] = {
     "fidelity": Builtin(lambda params: fidelity, needs_expected=False),
 }
 SCORERS: tuple[str, ...] = tuple(BUILTINS)
-CHOICES = f"use one of {', '.join(SCORERS)}, or python:package.module:function"
+CHOICES = f"use one of {', '.join(SCORERS)}, or python:module:function with your module beside the spec"
 PYTHON_PATH = re.compile(r"python:([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*)")
 
 
@@ -431,31 +448,89 @@ def _check_params(name: str, params: Mapping[str, object], allowed: tuple[str, .
         raise InputError(f"scorer '{name}': unknown parameter '{unknown[0]}': {takes}")
 
 
-def _python_scorer(name: str) -> Scorer:
+def is_python_itself(module: str) -> bool:
+    """Is `module` (or its top-level package) part of Python: the standard library or builtins?"""
+    top = module.partition(".")[0]
+    return top in sys.stdlib_module_names or top in sys.builtin_module_names
+
+
+def _python_scorer(name: str, folder: Path | None, allow_installed: bool) -> Scorer:
     path = PYTHON_PATH.fullmatch(name)
     if path is None:
-        raise InputError(f"bad scorer '{name}': write python:package.module:function, or {CHOICES}")
+        raise InputError(f"bad scorer '{name}': write python:module:function, or {CHOICES}")
     module_name, attribute = path.groups()
+    top = module_name.partition(".")[0]
+    if is_python_itself(module_name):
+        raise InputError(
+            f"scorer '{name}': {top} is part of Python itself, not a scorer: "
+            "name a function in your own module, a .py file beside the spec"
+        )
+    found = importlib.machinery.PathFinder.find_spec(top, [str(folder)]) if folder is not None else None
+    if found is None and not allow_installed:
+        where = f"beside the spec in {folder}" if folder is not None else "beside the spec"
+        raise InputError(
+            f"scorer '{name}': no module {top} {where}: put {top}.py there, or pass --allow-python-scorer "
+            f"to import the installed package {top} (importing it runs its code)"
+        )
     try:
-        module = importlib.import_module(module_name)
+        module = _import(module_name, found)
+    except InputError:
+        raise
     except Exception as exc:  # importing runs the module's code, which may raise anything
         reason = (str(exc).splitlines() or [""])[0]
         raise InputError(
             f"scorer '{name}': cannot import {module_name} ({type(exc).__name__}: {reason}): "
-            f"put it on PYTHONPATH, or {CHOICES}"
+            f"fix the module, or {CHOICES}"
         ) from None
     function = getattr(module, attribute, None)
     if not callable(function):
         raise InputError(f"scorer '{name}': {module_name} has no function {attribute}: fix the name, or {CHOICES}")
-    return Scorer(name, function, needs_expected=False)
+    return Scorer(name, function, needs_expected=False, source=getattr(module, "__file__", None))
 
 
-def make_scorer(name: str, params: Mapping[str, object] | None = None) -> Scorer:
-    """The scorer a task spec names, configured with its parameters."""
+def _import(module_name: str, beside) -> object:
+    """The module; with `beside` (the spec of its top-level module in the spec's folder), the top
+    level is loaded from there, whatever sys.path says, and submodules from its own folder."""
+    if beside is None:
+        return importlib.import_module(module_name)
+    top = beside.name
+    loaded = sys.modules.get(top)
+    if loaded is None:
+        module = importlib.util.module_from_spec(beside)
+        sys.modules[top] = module
+        try:
+            beside.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[top]
+            raise
+    elif not _same_origin(loaded, beside):
+        raise InputError(
+            f"scorer module {top}: a module of that name is already loaded from "
+            f"{getattr(loaded, '__file__', None) or 'elsewhere'}: rename yours"
+        )
+    return importlib.import_module(module_name)
+
+
+def _same_origin(module, spec) -> bool:
+    origin, loaded = spec.origin, getattr(module, "__file__", None)
+    if origin is None or loaded is None:  # namespace packages: compare their folders
+        return list(getattr(module, "__path__", []) or []) == list(spec.submodule_search_locations or [])
+    return os.path.realpath(origin) == os.path.realpath(loaded)
+
+
+def make_scorer(
+    name: str,
+    params: Mapping[str, object] | None = None,
+    *,
+    folder: str | Path | None = None,
+    allow_installed: bool = False,
+) -> Scorer:
+    """The scorer a task spec names, configured with its parameters. A python scorer is looked
+    for in `folder` (the spec's); an installed one is imported only with `allow_installed`."""
     params = params or {}
     if name.startswith("python:"):
         _check_params(name, params, ())
-        return _python_scorer(name)
+        return _python_scorer(name, Path(folder) if folder is not None else None, allow_installed)
     builtin = BUILTINS.get(name)
     if builtin is None:
         raise InputError(f"unknown scorer '{name}': {CHOICES}")

@@ -1,7 +1,9 @@
 """Task specs: a prompt, test cases, a scorer and an acceptance rule (YAML or JSON).
 
 Errors name the file, the line and the key; a variable the prompt uses but a case lacks
-names the case.
+names the case. A cases file is read only from the spec's own folder (unless the caller
+allows outside paths), never from a device, and never past a size limit; a python scorer is
+loaded from the spec's folder (an installed package only when the caller allows it).
 """
 
 from __future__ import annotations
@@ -9,16 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .constants import MODES, OBJECTIVES
 from .errors import InputError
+from .files import FileProblem, inside, is_json_name, parse, parse_with_lines, read_text, shown
 from .prompt import Prompt, drop_final_newline
 from .score import BUILTINS, Scorer, make_scorer
 from .tokens import DEFAULT_TARGET, check_target
@@ -48,6 +49,11 @@ KEYS = (
     "seed",
 )
 ACCEPT_KEYS = ("max_drop", "min_score", "confidence", "holdout")
+CASE_SUFFIXES = (".jsonl", ".json", ".csv")
+MAX_SPEC_BYTES = 16_000_000
+MAX_CASES_BYTES = 64_000_000
+MAX_OUTPUT_TOKENS = 131_072  # no model writes more in one answer; a larger cap is a typo
+MAX_SEED = 2**32 - 1  # llama.cpp's seed is 32 bits
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,7 @@ class Spec:
     description: str = ""
     path: Path | None = None
     source: Mapping[str, Any] = field(default_factory=dict, repr=False)  # the parsed file, for rewriting
+    inputs: tuple[Path, ...] = ()  # every file it was read from (itself, its cases, its scorer): never overwritten
 
 
 class _Where:
@@ -99,93 +106,115 @@ class _Where:
         return InputError(f"{self(key)}: {message}")
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and check a task spec; every problem is an InputError naming file, line and key."""
+def load_spec(path: str | Path, *, allow_outside: bool = False, allow_python_scorer: bool = False) -> Spec:
+    """Read and check a task spec; every problem is an InputError naming file, line and key.
+
+    `allow_outside` lets `cases:` name a file outside the spec's folder; `allow_python_scorer`
+    lets `scorer: python:...` import an installed package (a module beside the spec always can)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such spec file: check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the spec ({exc}): give a UTF-8 YAML or JSON file") from None
-    data, lines = _parse(path, text)
-    return spec_from_dict(data, path=path, where=_Where(path, text, lines))
-
-
-def _parse(path: Path, text: str) -> tuple[dict, dict[str, int]]:
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-            lines = {k: _json_line(text, k) for k in data} if isinstance(data, dict) else {}
-        else:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
-            lines = (
-                {k.value: k.start_mark.line + 1 for k, _ in node.value} if isinstance(node, yaml.MappingNode) else {}
-            )
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}): fix the syntax") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)}): fix the syntax") from None
+        text = read_text(path, limit=MAX_SPEC_BYTES, fix="a spec is a small YAML or JSON file")
+    except FileProblem as exc:
+        if not path.exists():
+            raise InputError(f"{shown(path)}: no such spec file: check the path") from None
+        raise InputError(f"{exc}: give a UTF-8 YAML or JSON spec") from None
+    data, lines = parse_with_lines(text, shown(path), as_json=is_json_name(path))
     if not isinstance(data, dict):
-        raise InputError(f"{path}: a spec is a mapping of keys (name, prompt, cases, scorer, ...)")
-    return data, lines
+        raise InputError(f"{shown(path)}: a spec is a mapping of keys (name, prompt, cases, scorer, ...)")
+    where = _Where(Path(shown(path)), text, lines)
+    return spec_from_dict(
+        data, path=path, where=where, allow_outside=allow_outside, allow_python_scorer=allow_python_scorer
+    )
 
 
-def _json_line(text: str, key: str) -> int | None:
-    match = re.search(rf'"{re.escape(key)}"\s*:', text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
-
-
-def spec_from_dict(data: Mapping[str, Any], *, path: Path | None = None, where: _Where | None = None) -> Spec:
+def spec_from_dict(
+    data: Mapping[str, Any],
+    *,
+    path: Path | None = None,
+    where: _Where | None = None,
+    allow_outside: bool = False,
+    allow_python_scorer: bool = False,
+) -> Spec:
     where = where or _Where(path or Path("<spec>"), "", {})
     unknown = [k for k in data if k not in KEYS]
     if unknown:
-        raise where.error(unknown[0], f"unknown key: use one of {', '.join(KEYS)}")
+        raise where.error(shown(unknown[0]), f"unknown key: use one of {', '.join(KEYS)}")
     mode = data.get("mode", "chat")
     if mode not in MODES:
-        raise where.error("mode", f"'{mode}' is not a mode: use completion or chat")
+        raise where.error("mode", f"{shown(repr(mode))} is not a mode: use completion or chat")
     prompt = _prompt(data, mode, where)
-    scorer_name = data.get("scorer")
-    if not isinstance(scorer_name, str) or not scorer_name:
-        raise where.error(
-            "scorer", "missing: name a scorer (label, exact, contains, regex, number, json, f1, rouge_l, fidelity)"
-        )
-    try:
-        scorer = make_scorer(scorer_name, _scorer_params(data, scorer_name, where))
-    except InputError as exc:
-        raise where.error("scorer", str(exc)) from None
     base = path.parent if path else Path.cwd()
-    cases = _cases(data.get("cases"), base, where)
+    scorer = _scorer(data, base, allow_python_scorer, where)
+    cases, cases_file = _cases(data.get("cases"), base, where, allow_outside)
     _check_cases(prompt, cases, scorer, where)
     objective = data.get("objective", "energy")
     if objective not in OBJECTIVES:
-        raise where.error("objective", f"'{objective}' is not an objective: use one of {', '.join(OBJECTIVES)}")
-    target = data.get("target", DEFAULT_TARGET)
-    try:
-        check_target(target)
-    except InputError as exc:
-        raise where.error("target", str(exc)) from None
+        raise where.error(
+            "objective", f"{shown(repr(objective))} is not an objective: use one of {', '.join(OBJECTIVES)}"
+        )
+    inputs = (path, cases_file, Path(scorer.source) if scorer.source else None)
     return Spec(
         name=str(data.get("name") or (path.stem if path else "task")),
         description=str(data.get("description") or ""),
         prompt=prompt,
         mode=mode,
-        max_tokens=_positive_int(data.get("max_tokens", 256), "max_tokens", where),
+        max_tokens=_positive_int(data.get("max_tokens", 256), "max_tokens", where, maximum=MAX_OUTPUT_TOKENS),
         cases=cases,
         scorer=scorer,
         accept=_accept(data.get("accept") or {}, where),
         objective=objective,
-        target=target,
-        region=data.get("region"),
+        target=_target(data.get("target", DEFAULT_TARGET), where),
+        region=_region(data.get("region"), where),
         stop=_stop(data.get("stop"), where),
-        labels=tuple(str(x) for x in data.get("labels") or ()),
-        seed=_positive_int(data.get("seed", 0), "seed", where, minimum=0),
+        labels=_labels(data.get("labels"), where),
+        seed=_positive_int(data.get("seed", 0), "seed", where, minimum=0, maximum=MAX_SEED),
         path=path,
         source=dict(data),
+        inputs=tuple(p for p in inputs if p is not None),
     )
+
+
+def _scorer(data: Mapping, base: Path, allow_python_scorer: bool, where: _Where) -> Scorer:
+    name = data.get("scorer")
+    if not isinstance(name, str) or not name:
+        raise where.error(
+            "scorer", "missing: name a scorer (label, exact, contains, regex, number, json, f1, rouge_l, fidelity)"
+        )
+    try:
+        return make_scorer(name, _scorer_params(data, name, where), folder=base, allow_installed=allow_python_scorer)
+    except InputError as exc:
+        raise where.error("scorer", str(exc)) from None
+
+
+def _target(value: Any, where: _Where) -> str:
+    if not isinstance(value, str) or not value:
+        raise where.error("target", f"must be a model name such as {DEFAULT_TARGET}, got {shown(repr(value))}")
+    try:
+        return check_target(value)
+    except InputError as exc:
+        raise where.error("target", str(exc)) from None
+
+
+def _region(value: Any, where: _Where) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise where.error("region", f"must be an ISO country code such as FR or USA, got {shown(repr(value))}")
+    from .measure.carbon import resolve_region
+
+    try:
+        resolve_region(value)
+    except InputError as exc:
+        raise where.error("region", str(exc)) from None
+    return value
+
+
+def _labels(value: Any, where: _Where) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
+        raise where.error("labels", "must be a list of labels, e.g. [positive, negative]")
+    return tuple(str(x) for x in value)
 
 
 def _prompt(data: Mapping, mode: str, where: _Where) -> Prompt:
@@ -213,9 +242,10 @@ def _scorer_params(data: Mapping, name: str, where: _Where) -> dict:
     return {**{k: data[k] for k in accepted if k in data}, **explicit}
 
 
-def _positive_int(value: Any, key: str, where: _Where, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise where.error(key, f"must be a whole number of at least {minimum}, got {value!r}")
+def _positive_int(value: Any, key: str, where: _Where, minimum: int = 1, maximum: int = sys.maxsize) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        got = shown(repr(value))[:60]
+        raise where.error(key, f"must be a whole number from {minimum} to {maximum}, got {got}")
     return value
 
 
@@ -252,18 +282,46 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
 
 
-def _cases(value: Any, base: Path, where: _Where) -> tuple[Case, ...]:
+def _cases(value: Any, base: Path, where: _Where, allow_outside: bool) -> tuple[tuple[Case, ...], Path | None]:
+    """The cases, and the file they came from (None for an inline list)."""
     if value is None:
         raise where.error("cases", "missing: give a cases file (JSONL, JSON or CSV) or an inline list")
+    path = None
     if isinstance(value, str):
-        rows = read_cases_file(base / value, where)
+        path = cases_path(value, base, where, allow_outside)
+        rows = read_cases_file(path, where)
     elif isinstance(value, list):
         rows = [(i + 1, row) for i, row in enumerate(value)]
     else:
         raise where.error("cases", "must be a file path or a list of {vars, expected}")
     if not rows:
         raise where.error("cases", "no cases: add at least one test case")
-    return tuple(_case(row, str(value) if isinstance(value, str) else "cases", n, where) for n, row in rows)
+    source = shown(value) if isinstance(value, str) else "cases"
+    cases = tuple(_case(row, source, n, where) for n, row in rows)
+    seen: dict[str, int] = {}
+    for (number, _), case in zip(rows, cases):
+        if case.id in seen:
+            raise InputError(
+                f"{source}:{number}: case id {shown(case.id)} is used twice (first at {seen[case.id]}): "
+                "give each case its own id"
+            )
+        seen[case.id] = number
+    return cases, path
+
+
+def cases_path(value: str, base: Path, where: _Where, allow_outside: bool = False) -> Path:
+    """Where a spec's `cases:` file is, checked before anything is read: a known format, and
+    inside the spec's folder (every symlink resolved) unless `allow_outside`."""
+    path = base / value
+    if path.suffix.lower() not in CASE_SUFFIXES:
+        raise where.error("cases", f"{shown(value)}: unknown format: use .jsonl, .json or .csv")
+    if not allow_outside and not inside(path, base):
+        raise where.error(
+            "cases",
+            f"{shown(value)} is outside the spec's folder {shown(base.absolute())}: "
+            "move the cases beside the spec, or pass --allow-outside",
+        )
+    return path
 
 
 def _case(row: Any, source: str, number: int, where: _Where) -> Case:
@@ -273,35 +331,52 @@ def _case(row: Any, source: str, number: int, where: _Where) -> Case:
 
 
 def read_cases_file(path: Path, where: _Where) -> list[tuple[int, Any]]:
+    """The rows of a JSONL, JSON or CSV cases file, each with its line number."""
+    if not path.exists():
+        raise where.error("cases", f"{shown(path)}: no such cases file: check the path (relative to the spec)")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise where.error("cases", f"{path}: no such cases file: check the path (relative to the spec)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise where.error("cases", f"{path}: cannot read ({exc}): give a UTF-8 file") from None
-    suffix = path.suffix.lower()
+        text = read_text(path, limit=MAX_CASES_BYTES, fix="split the cases")
+    except FileProblem as exc:
+        raise where.error("cases", str(exc)) from None
+    name, suffix = shown(path), path.suffix.lower()
     if suffix == ".jsonl":
-        rows = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append((number, json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{number}: not valid JSON ({exc.msg}): fix or remove the line") from None
-        return rows
+        return _jsonl_rows(text, name)
     if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}): fix the syntax") from None
+        data = parse(text, name, as_json=True)
         if not isinstance(data, list):
-            raise InputError(f"{path}: a JSON cases file is a list of cases")
+            raise InputError(f"{name}: a JSON cases file is a list of cases")
         return [(i + 1, row) for i, row in enumerate(data)]
-    if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        return [(n + 2, _csv_case(row)) for n, row in enumerate(reader)]
-    raise where.error("cases", f"{path}: unknown format: use .jsonl, .json or .csv")
+    return _csv_rows(text, name)
+
+
+def _jsonl_rows(text: str, name: str) -> list[tuple[int, Any]]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}:{number}: not valid JSON ({exc.msg}): fix or remove the line") from None
+        except RecursionError:
+            raise InputError(f"{name}:{number}: nested too deeply: flatten the case") from None
+    return rows
+
+
+def _csv_rows(text: str, name: str) -> list[tuple[int, Any]]:
+    """CSV rows by the line they start on; quoted fields may hold newlines and be of any size."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows, start = [], 2
+    try:
+        for row in reader:
+            if None in row:
+                raise InputError(f"{name}:{start}: more fields than the header has columns: fix the quoting")
+            rows.append((start, _csv_case(row)))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"{name}:{reader.line_num}: not valid CSV ({exc}): fix the quoting") from None
+    return rows
 
 
 def _csv_case(row: dict) -> dict:
@@ -318,6 +393,8 @@ def _check_cases(prompt: Prompt, cases: tuple[Case, ...], scorer: Scorer, where:
     for case in cases:
         missing = [name for name in needed if name not in case.vars]
         if missing:
-            raise where.error("cases", f"case {case.id} has no value for prompt variable '{missing[0]}'")
+            raise where.error("cases", f"case {shown(case.id)} has no value for prompt variable '{missing[0]}'")
         if scorer.needs_expected and case.expected is None:
-            raise where.error("cases", f"case {case.id} has no 'expected' value, which scorer {scorer.name} needs")
+            raise where.error(
+                "cases", f"case {shown(case.id)} has no 'expected' value, which scorer {scorer.name} needs"
+            )

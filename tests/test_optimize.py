@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -143,11 +144,8 @@ def test_report_of_a_real_run_renders_without_running_planted_scripts(cli, tmp_p
 )
 def test_bad_specs_exit_2_with_one_line(cli, tmp_path, edit, needle):
     spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        TINY.read_text()
-        .replace(*edit)
-        .replace("tiny-sentiment.cases.jsonl", str(TINY.parent / "tiny-sentiment.cases.jsonl"))
-    )
+    spec.write_text(TINY.read_text().replace(*edit))
+    shutil.copy(TINY.parent / "tiny-sentiment.cases.jsonl", tmp_path)  # cases are read from the spec's folder
     proc = cli("optimize", str(spec))
     assert proc.returncode == 2, proc.err
     assert needle in proc.err and "Traceback" not in proc.err and len(proc.err.strip().splitlines()) == 1

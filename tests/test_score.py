@@ -219,31 +219,48 @@ def test_scorers_that_need_expected_say_so():
         make_scorer("exact", {}).score("Paris", None)
 
 
+SCORER_MODULE = (
+    "def polite(output, expected, reference):\n"
+    "    return 2.0 if 'please' in output.lower() else -1\n"
+    "def length_ratio(output, expected, reference):\n"
+    "    return len(output) / len(reference)\n"
+    "def broken(output, expected, reference):\n"
+    "    return 'yes'\n"
+    "def crashes(output, expected, reference):\n"
+    "    raise KeyError('oops')\n"
+    "NOT_A_FUNCTION = 3\n"
+)
+
+
 @pytest.fixture
-def user_scorer(tmp_path, monkeypatch):
+def fresh_modules():
+    """Scorer modules loaded by a test are forgotten after it: the next test's folder has its own."""
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def user_scorer(tmp_path, fresh_modules):
+    """A package of scorers beside a spec, in tmp_path (the spec's folder)."""
     package = tmp_path / "myscorers"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "checks.py").write_text(
-        "def polite(output, expected, reference):\n"
-        "    return 2.0 if 'please' in output.lower() else -1\n"
-        "def length_ratio(output, expected, reference):\n"
-        "    return len(output) / len(reference)\n"
-        "def broken(output, expected, reference):\n"
-        "    return 'yes'\n"
-        "NOT_A_FUNCTION = 3\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
+    (package / "checks.py").write_text(SCORER_MODULE)
     return "python:myscorers.checks"
 
 
-def test_python_scorer_is_imported_called_and_clamped(user_scorer):
-    polite = make_scorer(f"{user_scorer}:polite", {})
+def test_python_scorer_beside_the_spec_is_imported_called_and_clamped(user_scorer, tmp_path):
+    polite = make_scorer(f"{user_scorer}:polite", {}, folder=tmp_path)
     assert polite.score("Please wait", None) == 1.0
     assert polite.score("Wait", None) == 0.0
-    assert make_scorer(f"{user_scorer}:length_ratio", {}).score("abc", None, "abcdef") == 0.5
+    assert polite.source == str(tmp_path / "myscorers" / "checks.py")
+    assert make_scorer(f"{user_scorer}:length_ratio", {}, folder=tmp_path).score("abc", None, "abcdef") == 0.5
     with pytest.raises(InputError, match="returned str"):
-        make_scorer(f"{user_scorer}:broken", {}).score("x", None)
+        make_scorer(f"{user_scorer}:broken", {}, folder=tmp_path).score("x", None)
+    with pytest.raises(InputError, match=r"failed on an output \(KeyError: 'oops'\): fix the scorer"):
+        make_scorer(f"{user_scorer}:crashes", {}, folder=tmp_path).score("x", None)
 
 
 @pytest.mark.parametrize(
@@ -257,11 +274,51 @@ def test_python_scorer_is_imported_called_and_clamped(user_scorer):
         ("bleu", "unknown scorer 'bleu'"),
     ],
 )
-def test_bad_scorer_names_are_input_errors_listing_the_builtins(user_scorer, name, message):
+def test_bad_scorer_names_are_input_errors_listing_the_builtins(user_scorer, tmp_path, name, message):
     with pytest.raises(InputError, match=message) as error:
-        make_scorer(name, {})
+        make_scorer(name, {}, folder=tmp_path)
     assert "rouge_l" in str(error.value)  # the built-ins are listed
     assert len(str(error.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["python:builtins:eval", "python:os:system", "python:subprocess:getoutput", "python:json.decoder:scanstring"],
+)
+def test_python_itself_is_never_a_scorer_even_when_allowed(tmp_path, name):
+    (tmp_path / "os.py").write_text("def system(*a): return 1\n")  # a file beside the spec does not change it
+    with pytest.raises(InputError, match="part of Python itself"):
+        make_scorer(name, {}, folder=tmp_path, allow_installed=True)
+
+
+def test_an_installed_scorer_needs_the_users_permission(tmp_path, monkeypatch, fresh_modules):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "installed_checks.py").write_text(SCORER_MODULE)
+    monkeypatch.syspath_prepend(str(site))
+    spec_folder = tmp_path / "spec"
+    spec_folder.mkdir()
+    with pytest.raises(InputError, match="pass --allow-python-scorer") as refused:
+        make_scorer("python:installed_checks:polite", {}, folder=spec_folder)
+    assert "installed_checks" not in sys.modules  # refused before importing: no code ran
+    assert len(str(refused.value).splitlines()) == 1
+    allowed = make_scorer("python:installed_checks:polite", {}, folder=spec_folder, allow_installed=True)
+    assert allowed.score("please", None) == 1.0
+
+
+def test_the_module_beside_the_spec_wins_over_sys_path(tmp_path, monkeypatch, fresh_modules):
+    site, spec_folder = tmp_path / "site", tmp_path / "spec"
+    site.mkdir()
+    spec_folder.mkdir()
+    (site / "localcheck.py").write_text("def score(o, e, r):\n    return 0.0\n")
+    (spec_folder / "localcheck.py").write_text("def score(o, e, r):\n    return 1.0\n")
+    monkeypatch.syspath_prepend(str(site))
+    assert make_scorer("python:localcheck:score", {}, folder=spec_folder).score("x", None) == 1.0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "localcheck.py").write_text("def score(o, e, r):\n    return 0.5\n")
+    with pytest.raises(InputError, match="already loaded from"):  # never silently the other file
+        make_scorer("python:localcheck:score", {}, folder=other)
 
 
 def test_unknown_parameters_are_named():

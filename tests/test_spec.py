@@ -101,3 +101,111 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
 def test_missing_spec_file(tmp_path):
     with pytest.raises(InputError, match="no such spec file"):
         load_spec(tmp_path / "nope.yaml")
+
+
+# ---------------------------------------------------------------- values that used to crash
+
+
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        (("accept:", "target: 5\naccept:"), "spec.yaml:10: target: must be a model name such as gpt-4o, got 5"),
+        (("accept:", "target: [gpt-4o]\naccept:"), "target: must be a model name such as gpt-4o, got ['gpt-4o']"),
+        (("accept:", "region: 5\naccept:"), "spec.yaml:10: region: must be an ISO country code"),
+        (("accept:", "region: Narnia\naccept:"), "region: unknown region 'Narnia'"),
+        (("max_tokens: 8", "max_tokens: 1000000000"), "max_tokens: must be a whole number from 1 to 131072"),
+        (("accept:", "seed: 100000000000000000000\naccept:"), "seed: must be a whole number from 0 to 4294967295"),
+        (("scorer: label\nlabels: [positive, negative]", "scorer: exact\nlabels: positive"), "labels: must be a list"),
+    ],
+)
+def test_wrong_types_and_out_of_range_values_are_input_errors(tmp_path, change, needle):
+    path = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(InputError) as info:
+        load_spec(path)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_case_ids_must_be_unique(tmp_path):
+    path = write(tmp_path, cases=[{**CASES[0], "id": "a"}, {**CASES[1], "id": "a"}])
+    with pytest.raises(InputError, match=r"cases.jsonl:2: case id a is used twice \(first at 1\)"):
+        load_spec(path)
+
+
+def test_csv_cases_with_long_fields_and_broken_rows(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(GOOD.replace("cases.jsonl", "cases.csv"))
+    (tmp_path / "cases.csv").write_text(f"review,expected\n{'x' * 200_000},positive\n")  # over csv's 128 KB default
+    assert len(load_spec(path).cases[0].vars["review"]) == 200_000
+    (tmp_path / "cases.csv").write_text('review,expected\ngood,positive\n"a","b",c\n')
+    with pytest.raises(InputError, match=r"cases.csv:3: more fields than the header"):
+        load_spec(path)
+
+
+# ---------------------------------------------------------------- where cases may come from
+
+
+@pytest.fixture
+def outside(tmp_path):
+    """A spec folder, and a cases file beside (not inside) it."""
+    folder = tmp_path / "spec"
+    folder.mkdir()
+    (tmp_path / "secret.jsonl").write_text("\n".join(json.dumps(c) for c in CASES) + "\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "cases", ["../secret.jsonl", "{root}/secret.jsonl", "link.jsonl", "sub/../../secret.jsonl"], ids=str
+)
+def test_cases_outside_the_spec_folder_are_refused_unless_allowed(outside, cases):
+    (outside / "link.jsonl").symlink_to(outside.parent / "secret.jsonl")
+    (outside / "sub").mkdir()
+    path = outside / "spec.yaml"
+    path.write_text(GOOD.replace("cases.jsonl", cases.format(root=outside.parent)))
+    with pytest.raises(InputError, match="is outside the spec's folder .*: move the cases beside the spec, or pass"):
+        load_spec(path)
+    assert len(load_spec(path, allow_outside=True).cases) == 2
+
+
+def test_devices_and_other_formats_are_refused_before_reading(outside, monkeypatch):
+    from promptslim import files
+
+    opened = []
+    real = files.open_regular
+    monkeypatch.setattr(files, "open_regular", lambda p: opened.append(str(p)) or real(p))
+    path = outside / "spec.yaml"
+    path.write_text(GOOD.replace("cases.jsonl", "../../../../../../etc/passwd"))
+    with pytest.raises(InputError, match="unknown format: use .jsonl, .json or .csv"):
+        load_spec(path, allow_outside=True)
+    (outside / "zero.jsonl").symlink_to("/dev/zero")
+    path.write_text(GOOD.replace("cases.jsonl", "zero.jsonl"))
+    with pytest.raises(InputError, match="outside the spec's folder"):
+        load_spec(path)
+    with pytest.raises(InputError, match="is a device, FIFO or socket"):
+        load_spec(path, allow_outside=True)
+    assert opened == [str(path), str(path), str(path), str(outside / "zero.jsonl")]  # the spec; never passwd
+
+
+def test_a_cases_file_over_the_limit_is_refused_unread(tmp_path, monkeypatch):
+    monkeypatch.setattr("promptslim.spec.MAX_CASES_BYTES", 100)
+    path = write(tmp_path, cases=CASES * 5)
+    with pytest.raises(InputError, match=r"cases: .*cases.jsonl: 0\.00\d+ MB is over the 0\.0001 MB limit"):
+        load_spec(path)
+
+
+def test_a_spec_records_every_file_it_was_read_from(tmp_path):
+    (tmp_path / "checks.py").write_text("def score(output, expected, reference):\n    return 1.0\n")
+    path = write(tmp_path, GOOD.replace("scorer: label", "scorer: python:checks:score"))
+    try:
+        spec = load_spec(path)
+    finally:
+        import sys
+
+        sys.modules.pop("checks", None)
+    assert spec.inputs == (path, tmp_path / "cases.jsonl", tmp_path / "checks.py")
+    assert spec.scorer.score("anything", None) == 1.0
+
+
+def test_python_itself_is_never_a_scorer(tmp_path):
+    path = write(tmp_path, GOOD.replace("scorer: label", "scorer: python:builtins:eval"))
+    with pytest.raises(InputError, match="scorer: .*builtins is part of Python itself"):
+        load_spec(path, allow_python_scorer=True)

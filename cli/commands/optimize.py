@@ -43,10 +43,18 @@ def optimize(
         None, "--axes", help="Generators to search over, comma-separated (default: rules,shots,prune,brevity)."
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store calls."),
+    allow_outside: bool = typer.Option(
+        False, "--allow-outside", help="Let the spec's cases file lie outside the spec's folder."
+    ),
+    allow_python_scorer: bool = typer.Option(
+        False,
+        "--allow-python-scorer",
+        help="Let `scorer: python:...` import an installed package (it runs that package's code).",
+    ),
     json_out: bool = JsonOpt,
 ) -> None:
     """Race prompt variants on the spec's cases; keep the cheapest that is not meaningfully worse."""
-    spec = load_spec(spec_file)
+    spec = load_spec(spec_file, allow_outside=allow_outside, allow_python_scorer=allow_python_scorer)
     backend = backend_from(model, base_url)
     with progress_bar("making variants") as update:
 
