@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import typer
 
+from promptslim.cache import CallCache
 from promptslim.optimize import MAX_CANDIDATES
 from promptslim.optimize import optimize as run_optimize
 from promptslim.report.outputs import write_outputs
@@ -56,7 +58,8 @@ def optimize(
     """Race prompt variants on the spec's cases; keep the cheapest that is not meaningfully worse."""
     spec = load_spec(spec_file, allow_outside=allow_outside, allow_python_scorer=allow_python_scorer)
     backend = backend_from(model, base_url)
-    with progress_bar("making variants") as update:
+    store = contextlib.nullcontext(False) if no_cache else CallCache()
+    with store as cache, progress_bar("making variants") as update:
 
         def show(progress) -> None:
             if progress.phase == "evaluating":  # racing stops well before the exhaustive bound
@@ -69,7 +72,7 @@ def optimize(
             budget_calls=budget_calls,
             exhaustive=exhaustive,
             concurrency=concurrency,
-            cache=False if no_cache else None,
+            cache=cache,
             max_candidates=max_candidates,
             axes=[a.strip() for a in axes.split(",") if a.strip()] if axes else None,
             on_progress=show,
