@@ -7,7 +7,7 @@ import sys
 import typer
 
 import promptslim
-from promptslim.errors import PromptslimError
+from promptslim.errors import BackendUnavailable, PromptslimError
 
 from .commands import audit, calibrate, compress, count, optimize, run
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     args = [a for a in args if a != "--debug"]
     try:
         app(args=args, prog_name="promptslim")  # click reports its own usage errors (exit 2)
-    except PromptslimError as exc:
+    except (PromptslimError, BackendUnavailable) as exc:
         if debug:
             raise
         typer.echo(f"promptslim: error: {exc}", err=True)

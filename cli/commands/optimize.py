@@ -77,6 +77,12 @@ def optimize(
             axes=[a.strip() for a in axes.split(",") if a.strip()] if axes else None,
             on_progress=show,
         )
+    retried = getattr(backend, "retried_calls", 0)
+    if retried:
+        status(
+            f"[yellow]note:[/yellow] {retried} calls were retried ({backend.retries} retries) after endpoint "
+            "errors; each was answered in the end"
+        )
     if out:
         for path in write_outputs(result, spec, out):
             status(f"[dim]wrote {path}[/dim]")
