@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import typer
@@ -36,6 +37,20 @@ ModeOpt = typer.Option(
     help="completion (raw text) or chat (the model's chat template); "
     "default: chat for a file of messages, else completion.",
 )
+
+
+def finite(value: float | None) -> float | None:
+    """A typer callback: inf and nan parse as floats but are no setting."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number: give a number such as 1000")
+    return value
+
+
+def conflicts(*pairs: tuple[str, bool, str]) -> None:
+    """Refuse an option that would be silently ignored: each (option, given, why-ignored)."""
+    for option, given, why in pairs:
+        if given:
+            raise InputError(f"{option} {why}")
 
 
 def parse_vars(pairs: list[str] | None) -> dict[str, str]:

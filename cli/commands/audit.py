@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -24,15 +22,18 @@ from promptslim.audit import (
 )
 from promptslim.corpus import is_input
 from promptslim.errors import GateFailure, InputError
+from promptslim.files import atomic_writer, check_output, shown
 from promptslim.serialize import write_json
 from promptslim.tokens import DEFAULT_TARGET
 
-from ..common import RegionOpt, status
+from ..common import RegionOpt, conflicts, finite, status
 from ..progress import progress_bar
 
 FORMATS = ("table", "json", "csv", "md", "html")
 DEFAULT_TOP = {"table": 25, "md": 20, "html": 0}  # prompts listed; 0 lists all
 PROBLEMS_SHOWN = 20
+MAX_PROMPT_MB = 2000.0  # one prompt of 2 GB is far past any model's context
+MAX_JOBS = 256  # worker processes are forked all at once
 
 
 def register(app: typer.Typer) -> None:
@@ -52,7 +53,11 @@ def audit(
     field: str = typer.Option("prompt", "--field", help="JSONL field that holds the prompt."),
     column: str = typer.Option("prompt", "--column", help="CSV column that holds the prompt."),
     calls_per_day: float = typer.Option(
-        DEFAULT_CALLS_PER_DAY, "--calls-per-day", min=0, help="Calls a day of each prompt, for the yearly figures."
+        DEFAULT_CALLS_PER_DAY,
+        "--calls-per-day",
+        min=0,
+        callback=finite,
+        help="Calls a day of each prompt, for the yearly figures.",
     ),
     output_tokens: int = typer.Option(
         DEFAULT_OUTPUT_TOKENS,
@@ -76,10 +81,18 @@ def audit(
         envvar="PROMPTSLIM_MODEL",
     ),
     j_in: float | None = typer.Option(
-        None, "--energy-per-input-token", min=0, help="Joules per prompt token, instead of the energy model."
+        None,
+        "--energy-per-input-token",
+        min=0,
+        callback=finite,
+        help="Joules per prompt token, instead of the energy model.",
     ),
     j_out: float | None = typer.Option(
-        None, "--energy-per-output-token", min=0, help="Joules per output token, with --energy-per-input-token."
+        None,
+        "--energy-per-output-token",
+        min=0,
+        callback=finite,
+        help="Joules per output token, with --energy-per-input-token.",
     ),
     fmt: str = typer.Option("table", "--format", "-f", help=f"One of {', '.join(FORMATS)}."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
@@ -90,20 +103,30 @@ def audit(
         None, "--fail-over-tokens", min=0, help="Exit 3 if a prompt has more target tokens than this."
     ),
     fail_saving: float | None = typer.Option(
-        None, "--fail-saving", min=0, help="Exit 3 if rules mode would save more than PCT percent of a prompt."
+        None,
+        "--fail-saving",
+        min=0,
+        callback=finite,
+        help="Exit 3 if rules mode would save more than PCT percent of a prompt.",
     ),
     max_prompt_mb: float = typer.Option(
-        8.0, "--max-prompt-mb", min=0.001, help="Skip (and report) prompts larger than this."
+        8.0, "--max-prompt-mb", min=0.001, max=MAX_PROMPT_MB, help="Skip (and report) prompts larger than this."
     ),
     jobs: int | None = typer.Option(
-        None, "--jobs", "-j", min=1, help="Worker processes for large corpora (default: all cores)."
+        None, "--jobs", "-j", min=1, max=MAX_JOBS, help="Worker processes for large corpora (default: all cores)."
     ),
 ) -> None:
     """Audit a corpus of prompts: tokens, findings, rules-mode savings and yearly cost, energy and CO2."""
     if fmt not in FORMATS:
-        raise InputError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
-    if output is not None and is_input(output, paths):
-        raise InputError(f"--output {output}: that is one of the audited files: write the report elsewhere")
+        raise InputError(f"--format {shown(fmt)}: use one of {', '.join(FORMATS)}")
+    conflicts(
+        ("--rate", rate is not None and not deep, "applies to --deep pruning only: add --deep, or drop --rate"),
+        ("--top", top is not None and fmt not in DEFAULT_TOP, f"does not apply to --format {fmt}, which lists all"),
+    )
+    if output is not None:
+        if is_input(output, paths):
+            raise InputError(f"--output {shown(output)}: that is one of the audited files: write the report elsewhere")
+        check_output(output, option="--output", inputs=[p for p in paths if p != "-"])
     started = time.monotonic()
     with progress_bar("auditing") as update:
         report = run_audit(
@@ -134,12 +157,20 @@ def audit(
 
 
 def write(report: AuditReport, fmt: str, top: int, output: Path | None) -> None:
-    """The report on stdout or in the file; JSON goes out a prompt at a time, never as one string."""
-    with _opened(output) as out:
-        if fmt == "json":
-            write_json(report, out, rows="prompts")
-        else:
-            out.write(render(report.to_dict(), fmt, top))
+    """The report on stdout or in the file (whole or not at all: written beside it, then renamed
+    over it); JSON goes out a prompt at a time, never as one string."""
+    if output is None:
+        _write_report(report, fmt, top, sys.stdout)
+        return
+    with atomic_writer(output) as out:
+        _write_report(report, fmt, top, out)
+
+
+def _write_report(report: AuditReport, fmt: str, top: int, out: TextIO) -> None:
+    if fmt == "json":
+        write_json(report, out, rows="prompts")
+    else:
+        out.write(render(report.to_dict(), fmt, top))
 
 
 def render(data: dict, fmt: str, top: int) -> str:
@@ -154,28 +185,13 @@ def render(data: dict, fmt: str, top: int) -> str:
     return (text_reports.to_table if fmt == "table" else text_reports.to_markdown)(data, top)
 
 
-@contextmanager
-def _opened(output: Path | None) -> Iterator[TextIO]:
-    if output is None:
-        yield sys.stdout
-        return
-    try:
-        out = output.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(
-            f"--output {output}: cannot write ({exc.strerror}): check the folder and its permissions"
-        ) from None
-    with out:
-        yield out
-
-
 def _report_problems(report: AuditReport, seconds: float, output: Path | None) -> None:
     for label, problems in (("[red]failed:[/red]", report.failures), ("[yellow]note:[/yellow]", report.notes)):
         for problem in problems[:PROBLEMS_SHOWN]:
             status(f"{label} {escape(problem.source)}: {escape(problem.message)}")
         if len(problems) > PROBLEMS_SHOWN:
             status(f"{label} \u2026 and {len(problems) - PROBLEMS_SHOWN:,} more (all of them are in --format json)")
-    written = f"; wrote {escape(str(output))}" if output else ""
+    written = f"; wrote {escape(shown(output))}" if output else ""
     status(
         f"[dim]audited {len(report.prompts):,} prompts in {seconds:.1f} s, "
         f"{len(report.failures):,} failed{written}[/dim]"

@@ -13,7 +13,7 @@ from promptslim.generators.prune import check_rate
 from promptslim.prompt import load_prompt
 from promptslim.tokens import DEFAULT_TARGET
 
-from ..common import JsonOpt, ModelOpt, print_json, status
+from ..common import JsonOpt, ModelOpt, conflicts, print_json, status
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +40,17 @@ def compress(
         check_rate(rate)
     except Exception as exc:
         raise typer.BadParameter(str(exc), param_hint="--rate") from None
+    prunes = method in ("auto", "prune")
+    conflicts(
+        ("--rate", rate is not None and not prunes, f"applies to pruning, not --method {method}: use --method prune"),
+        (
+            "--target-tokens",
+            target_tokens is not None and not prunes,
+            f"applies to pruning, not --method {method}: use --method prune",
+        ),
+        ("--target-tokens", target_tokens is not None and rate is not None, "and --rate both set the length: give one"),
+        ("--diff", diff and json_out, "and --json both choose the output: give one"),
+    )
     prompt = load_prompt(file).to_json()  # text, or a list of chat messages
     backend = None
     if method == "rewrite" or (target == "local"):

@@ -6,11 +6,13 @@ import contextlib
 import sys
 
 import typer
+from rich.markup import escape
 
 from promptslim.cache import CallCache
+from promptslim.files import shown
 from promptslim.optimize import MAX_CANDIDATES
 from promptslim.optimize import optimize as run_optimize
-from promptslim.report.outputs import write_outputs
+from promptslim.report.outputs import check_outputs, write_outputs
 from promptslim.spec import load_spec
 
 from ..common import BaseUrlOpt, JsonOpt, ModelOpt, backend_from, print_json, status
@@ -57,6 +59,8 @@ def optimize(
 ) -> None:
     """Race prompt variants on the spec's cases; keep the cheapest that is not meaningfully worse."""
     spec = load_spec(spec_file, allow_outside=allow_outside, allow_python_scorer=allow_python_scorer)
+    if out:
+        check_outputs(spec, out)  # before any model call: a bad --out costs nothing
     backend = backend_from(model, base_url)
     store = contextlib.nullcontext(False) if no_cache else CallCache()
     with store as cache, progress_bar("making variants") as update:
@@ -85,7 +89,7 @@ def optimize(
         )
     if out:
         for path in write_outputs(result, spec, out):
-            status(f"[dim]wrote {path}[/dim]")
+            status(f"[dim]wrote {escape(shown(path))}[/dim]")
     if json_out:
         print_json(result)
     else:

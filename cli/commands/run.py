@@ -7,8 +7,11 @@ import sys
 
 import typer
 
+from promptslim.errors import InputError
+from promptslim.files import shown
 from promptslim.prompt import load_prompt
 from promptslim.run import run as run_prompt
+from promptslim.spec import MAX_OUTPUT_TOKENS
 
 from ..common import (
     BaseUrlOpt,
@@ -32,7 +35,7 @@ def run(
     file: str = typer.Argument(..., help="Prompt file (text, or .json/.yaml chat messages), or - for stdin."),
     var: list[str] | None = typer.Option(None, "--var", "-v", help="Template variable NAME=VALUE (repeatable)."),
     mode: str | None = ModeOpt,
-    max_tokens: int = typer.Option(256, "--max-tokens", min=1, help="Cap on output tokens."),
+    max_tokens: int = typer.Option(256, "--max-tokens", min=1, max=MAX_OUTPUT_TOKENS, help="Cap on output tokens."),
     stop: list[str] | None = typer.Option(None, "--stop", help="Stop sequence (repeatable); \\n means newline."),
     model: str | None = ModelOpt,
     base_url: str | None = BaseUrlOpt,
@@ -45,13 +48,13 @@ def run(
 ) -> None:
     """Run a prompt once: the output on stdout, the measurement on stderr."""
     prompt = load_prompt(file)
-    backend = backend_from(model, base_url)
-    stops = tuple(s.encode().decode("unicode_escape") for s in stop or ())
+    stops = tuple(_unescape("--stop", s) for s in stop or ())
     tracker = contextlib.nullcontext()
-    if emissions_csv:
+    if emissions_csv:  # checked before the model is loaded or called
         from promptslim.measure.carbon import EmissionsCsv
 
-        tracker = EmissionsCsv(emissions_csv, region)
+        tracker = EmissionsCsv(emissions_csv, region, inputs=[file])
+    backend = backend_from(model, base_url)
     with tracker:
         result = run_prompt(
             prompt,
@@ -73,3 +76,13 @@ def run(
         f"{result.wall_s:.2f}s wall, {result.cpu_s:.2f}s CPU, {result.energy_j:.2f} J ({result.energy_method}), "
         f"{result.co2_g * 1000:.3f} mg CO2{cost}[/dim]"
     )
+
+
+def _unescape(option: str, value: str) -> str:
+    """Backslash escapes (\\n, \\t, \\u00e9) in an option; other text, non-ASCII included, as typed."""
+    try:
+        return value.encode("latin-1", "backslashreplace").decode("unicode_escape")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{option} {shown(value)}: not a valid escape: write \\n for a newline, \\\\ for a backslash"
+        ) from None

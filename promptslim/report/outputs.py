@@ -1,4 +1,8 @@
-"""The files an optimisation writes: the winning spec and report.{json,md,html}."""
+"""The files an optimisation writes: the winning spec and report.{json,md,html}.
+
+Each is written atomically (see `files.atomic_writer`), and none may be one of the spec's
+inputs: `check_outputs` says so before any model call, `write_outputs` again before writing.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +14,47 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ..errors import InputError
+from ..files import inside, prepare_folder, same_file, shown, write_text
 from . import to_html, to_json, to_markdown
 
 if TYPE_CHECKING:
     from ..optimize import OptimizeResult
     from ..spec import Spec
 
+REPORTS = ("report.json", "report.md", "report.html")
+
+
+def output_paths(spec: Spec, out_dir: str | Path) -> list[Path]:
+    """Where `write_outputs` writes: the winning spec, then the reports."""
+    out = Path(out_dir)
+    return [out / f"{_safe_name(spec.name)}.optimized.yaml", *(out / name for name in REPORTS)]
+
+
+def check_outputs(spec: Spec, out_dir: str | Path) -> list[Path]:
+    """Before any work: the output folder exists (it is created) and is writable, and no output
+    would replace one of the spec's inputs (the spec, its cases file, its scorer module)."""
+    prepare_folder(out_dir, option="--out")
+    paths = output_paths(spec, out_dir)
+    for path in paths:
+        if path.is_dir():
+            raise InputError(f"--out {shown(out_dir)}: {shown(path)} is a folder: remove it or write elsewhere")
+        for source in spec.inputs:
+            if same_file(path, source):
+                raise InputError(
+                    f"--out {shown(out_dir)}: would overwrite {shown(source)}, which the spec reads: "
+                    "choose another folder"
+                )
+    return paths
+
 
 def write_outputs(result: OptimizeResult, spec: Spec, out_dir: str | Path) -> list[Path]:
-    """The winning spec, report.json, report.md and report.html; the source spec is never touched."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a directory: give a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    spec_path = out / f"{_safe_name(spec.name)}.optimized.yaml"
-    if spec.path is not None and spec_path.resolve() == spec.path.resolve():
-        raise InputError(f"--out {out}: would overwrite the source spec {spec.path}: choose another directory")
+    """The winning spec, report.json, report.md and report.html; no input of the spec is touched."""
+    paths = check_outputs(spec, out_dir)
     report = result.to_dict()
-    files = {
-        spec_path: winning_spec(result, spec, out),
-        out / "report.json": to_json(report) + "\n",
-        out / "report.md": to_markdown(report),
-        out / "report.html": to_html(report),
-    }
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
-    return list(files)
+    texts = [winning_spec(result, spec, Path(out_dir)), to_json(report) + "\n", to_markdown(report), to_html(report)]
+    for path, text in zip(paths, texts):
+        write_text(path, text)
+    return paths
 
 
 def _safe_name(name: str) -> str:
@@ -43,7 +62,9 @@ def _safe_name(name: str) -> str:
 
 
 def winning_spec(result: OptimizeResult, spec: Spec, out: Path) -> str:
-    """The source spec with the winning prompt and max_tokens; cases still point at the source."""
+    """The source spec with the winning prompt and max_tokens. Its cases are the source's: the
+    same file when it lies in the output folder, else written inline (a cases path is only
+    read from the spec's own folder)."""
     data = dict(spec.source)
     data.pop("prompt", None)
     data.pop("messages", None)
@@ -57,7 +78,10 @@ def winning_spec(result: OptimizeResult, spec: Spec, out: Path) -> str:
     ordered["max_tokens"] = result.best_max_tokens
     if isinstance(data.get("cases"), str) and spec.path is not None:
         source_cases = (spec.path.parent / data["cases"]).resolve()
-        ordered["cases"] = os.path.relpath(source_cases, out.resolve())
+        if inside(source_cases, out):  # the winning spec loads where it is, without --allow-outside
+            ordered["cases"] = os.path.relpath(source_cases, out.resolve())
+        else:
+            ordered["cases"] = [{"id": c.id, "vars": dict(c.vars), "expected": c.expected} for c in spec.cases]
 
     class Dumper(yaml.SafeDumper):
         pass
@@ -67,5 +91,5 @@ def winning_spec(result: OptimizeResult, spec: Spec, out: Path) -> str:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text)
-    header = f"# {spec.name}, optimised by promptslim: {result.note}\n"
+    header = f"# {shown(spec.name)}, optimised by promptslim: {shown(result.note)}\n"  # one comment line
     return header + yaml.dump(ordered, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=1000)
