@@ -8,6 +8,7 @@ Faults, by request number (1-based, in the order requests arrive):
   "truncated" 200 with the first half of the upstream JSON (Content-Length to match)
   "stall"     no answer for `stall_s` seconds (past the client's timeout), then a close
   "slow"      the upstream answer, `slow_s` late
+  "die"       a reset, and the proxy stops listening: every later connection is refused
 """
 
 from __future__ import annotations
@@ -53,10 +54,11 @@ class FaultProxy:
         stall_s: float = 5.0,
         slow_s: float = 0.3,
         reply: Callable[[dict], dict] = canned,
+        port: int = 0,
     ):
         self.upstream = urlparse(upstream) if upstream else None
         self.plan = plan if callable(plan) else (plan or {}).get
-        self.stall_s, self.slow_s, self.reply = stall_s, slow_s, reply
+        self.stall_s, self.slow_s, self.reply, self.port = stall_s, slow_s, reply, port
         self.requests: list[tuple[int, str, str | None]] = []  # (number, path, fault)
         self.headers: list[dict] = []
         self._lock = threading.Lock()
@@ -82,7 +84,7 @@ class FaultProxy:
                 except OSError:  # the connection was reset on purpose
                     pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._server.handle_error = lambda request, address: None
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
@@ -90,6 +92,10 @@ class FaultProxy:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop listening: from now on a connection is refused (the endpoint is dead)."""
         self._server.shutdown()
         self._server.server_close()
 
@@ -115,7 +121,9 @@ class FaultProxy:
         status, data = self._upstream(handler, body)
         if fault == "truncated":
             return _send(handler, 200, data[: len(data) // 2])
-        if fault == "reset":
+        if fault == "die":
+            threading.Thread(target=self.close, daemon=True).start()
+        if fault in ("reset", "die"):
             handler.send_response(status)
             handler.send_header("Content-Type", "application/json")
             handler.send_header("Content-Length", str(len(data)))
