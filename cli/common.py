@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from promptslim.errors import InputError
+from promptslim.files import shown
 from promptslim.serialize import dumps
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -53,12 +54,20 @@ def conflicts(*pairs: tuple[str, bool, str]) -> None:
             raise InputError(f"{option} {why}")
 
 
+def utf8(option: str, value: str) -> str:
+    """A command-line value, unless it holds bytes that are not UTF-8 (Python keeps them as
+    lone surrogates, which no prompt, tokenizer or file can hold)."""
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise InputError(f"{option} {shown(value)}: not valid UTF-8: give the value in UTF-8")
+    return value
+
+
 def parse_vars(pairs: list[str] | None) -> dict[str, str]:
     values = {}
     for pair in pairs or []:
-        name, sep, value = pair.partition("=")
+        name, sep, value = utf8("--var", pair).partition("=")
         if not sep or not name.strip():
-            raise InputError(f"--var {pair!r}: expected NAME=VALUE")
+            raise InputError(f"--var {shown(repr(pair))}: expected NAME=VALUE")
         values[name.strip()] = value
     return values
 

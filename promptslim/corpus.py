@@ -22,6 +22,7 @@ from typing import BinaryIO
 from .errors import InputError
 from .files import (
     FileProblem,
+    check_text,
     decode,
     encoding_of,
     inside,
@@ -287,11 +288,15 @@ def _records(lines: Iterable[bytes | None], name: str, field: str, max_bytes: in
 
 def _json_record(where: str, line: bytes) -> dict | Problem:
     try:
-        record = json.loads(line.decode("utf-8-sig"))
+        record = check_text(json.loads(line.decode("utf-8-sig")), where)
+    except FileProblem as exc:
+        return Problem(where, exc.reason)
     except UnicodeDecodeError as exc:
         return Problem(where, f"not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8")
     except ValueError as exc:
         return Problem(where, f"not valid JSON ({getattr(exc, 'msg', exc)}): fix or remove the line")
+    except RecursionError:
+        return Problem(where, "nested too deeply to be a prompt record: flatten it")
     return record if isinstance(record, dict) else Problem(where, "not a JSON object: each line needs one object")
 
 

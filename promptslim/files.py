@@ -181,8 +181,26 @@ def read_text(
 # ---------------------------------------------------------------- JSON and YAML
 
 
+class _Duplicate(ValueError):
+    pass
+
+
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, counting aliases: a few are convenient, thousands are a bomb."""
+    """PyYAML's safe loader, counting aliases (a few are convenient, thousands are a bomb) and,
+    when `unique` is set, refusing a key given twice in one mapping (the last would silently win)."""
+
+    unique = False
+
+    def construct_mapping(self, node, deep=False):
+        if self.unique and isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if key.value in seen:
+                        problem = f"the key '{shown(key.value)}' appears twice: keep one"
+                        raise yaml.MarkedYAMLError(problem=problem, problem_mark=key.start_mark)
+                    seen.add(key.value)
+        return super().construct_mapping(node, deep=deep)
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -202,16 +220,18 @@ def parse(text: str, name: str, *, as_json: bool) -> Any:
     return parse_with_lines(text, name, as_json=as_json)[0]
 
 
-def parse_with_lines(text: str, name: str, *, as_json: bool) -> tuple[Any, dict[str, int]]:
-    """The data, and the line of each top-level key of a mapping (for error messages)."""
+def parse_with_lines(text: str, name: str, *, as_json: bool, unique_keys: bool = False) -> tuple[Any, dict[str, int]]:
+    """The data, and the line of each top-level key of a mapping (for error messages).
+    `unique_keys`: a key given twice in one mapping is an error, not the last one winning."""
     try:
         if as_json:
-            data = json.loads(text)
+            data = check_text(json.loads(text, object_pairs_hook=_unique_pairs if unique_keys else None), name)
             return data, ({k: _json_line(text, k) for k in data} if isinstance(data, dict) else {})
         loader = _Loader(text)
+        loader.unique = unique_keys
         try:
             node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            data = check_text(loader.construct_document(node), name) if node is not None else None
         finally:
             loader.dispose()
         lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if isinstance(node, yaml.MappingNode) else {}
@@ -225,8 +245,44 @@ def parse_with_lines(text: str, name: str, *, as_json: bool) -> tuple[Any, dict[
         raise FileProblem(where, f"not valid YAML ({problem}): fix the syntax") from None
     except RecursionError:
         raise FileProblem(name, "nested too deeply to be a spec or a prompt: flatten it") from None
+    except _Duplicate as exc:
+        line = _json_line(text, exc.args[0])
+        raise FileProblem(
+            f"{name}:{line}" if line else name, f"the key '{shown(exc.args[0])}' appears twice: keep one"
+        ) from None
     except (TypeError, ValueError) as exc:  # YAML keys that cannot be dict keys, numbers out of range
         raise FileProblem(name, f"cannot be read as data ({exc}): fix the file") from None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_text(value: Any, name: str) -> Any:
+    """`value` (text, or data holding text), unless a string in it holds a lone surrogate: JSON
+    can escape one (\\udcff) though it is not text, and no model, tokenizer or file takes it."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                code = f"\\u{ord(found.group()):04x}"
+                raise FileProblem(name, f"holds {code}, a lone surrogate, which is not text: fix that escape")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise _Duplicate(key)
+        data[key] = value
+    return data
 
 
 def _json_line(text: str, key: object) -> int | None:

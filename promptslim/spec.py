@@ -19,7 +19,7 @@ from typing import Any
 
 from .constants import MODES, OBJECTIVES
 from .errors import InputError
-from .files import FileProblem, inside, is_json_name, parse, parse_with_lines, read_text, shown
+from .files import FileProblem, check_text, inside, is_json_name, parse, parse_with_lines, read_text, shown
 from .prompt import Prompt, drop_final_newline
 from .score import BUILTINS, Scorer, make_scorer
 from .tokens import DEFAULT_TARGET, check_target
@@ -114,11 +114,11 @@ def load_spec(path: str | Path, *, allow_outside: bool = False, allow_python_sco
     path = Path(path)
     try:
         text = read_text(path, limit=MAX_SPEC_BYTES, fix="a spec is a small YAML or JSON file")
-    except FileProblem as exc:
+    except FileProblem:
         if not path.exists():
             raise InputError(f"{shown(path)}: no such spec file: check the path") from None
-        raise InputError(f"{exc}: give a UTF-8 YAML or JSON spec") from None
-    data, lines = parse_with_lines(text, shown(path), as_json=is_json_name(path))
+        raise
+    data, lines = parse_with_lines(text, shown(path), as_json=is_json_name(path), unique_keys=True)
     if not isinstance(data, dict):
         raise InputError(f"{shown(path)}: a spec is a mapping of keys (name, prompt, cases, scorer, ...)")
     where = _Where(Path(shown(path)), text, lines)
@@ -355,7 +355,7 @@ def _jsonl_rows(text: str, name: str) -> list[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            rows.append((number, json.loads(line)))
+            rows.append((number, check_text(json.loads(line), f"{name}:{number}")))
         except json.JSONDecodeError as exc:
             raise InputError(f"{name}:{number}: not valid JSON ({exc.msg}): fix or remove the line") from None
         except RecursionError:

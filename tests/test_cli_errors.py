@@ -295,6 +295,9 @@ def test_8_count_with_stdin_closed(tmp_path):
         (["compress", "{p}", "--diff", "--json"], "--diff and --json both choose the output"),
         (["run", "{p}", "--max-tokens", "1000000000"], "'--max-tokens'"),
         (["run", "{p}", "--stop", "\\x"], "--stop \\x: not a valid escape"),
+        (["run", "{p}", "--stop", ""], "--stop '': an empty stop sequence stops nothing"),
+        (["run", "{p}", "--var", "x=\udcff"], "--var x=\\xff: not valid UTF-8"),  # argv bytes that are not UTF-8
+        (["compress", "{p}", "--keep", "\udcff"], "--keep \\xff: not valid UTF-8"),
         (["count"], "Missing argument"),
         (["nosuch"], "No such command 'nosuch'"),
     ],

@@ -113,3 +113,11 @@ def test_is_input_covers_named_files_through_hard_links_and_prompt_files_in_fold
     assert corpus.is_input(tmp_path / "in" / "a.txt", [tmp_path / "in"])
     assert not corpus.is_input(tmp_path / "in" / "notes.log", [tmp_path / "in"])  # not a prompt file
     assert not corpus.is_input(tmp_path / "new.json", [tmp_path / "in"])  # does not exist: not read
+
+
+def test_records_that_are_not_text_or_too_deep_are_reported_and_the_rest_read(tmp_path):
+    lines = ['{"prompt": "bad \\udcff"}', '{"prompt": ' + "[" * 50_000 + "]" * 50_000 + "}", '{"prompt": "ok"}']
+    (tmp_path / "p.jsonl").write_text("\n".join(lines) + "\n")
+    items, problems = scan(tmp_path)
+    assert [i.prompt.text for i in items] == ["ok"]
+    assert ["lone surrogate" in p.message or "nested too deeply" in p.message for p in problems] == [True, True]

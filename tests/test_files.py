@@ -190,3 +190,11 @@ def test_a_write_that_fails_midway_is_a_runtime_failure(tmp_path, monkeypatch):
     with pytest.raises(RuntimeFailure, match="No space left"):
         files.write_text(target, "x")
     assert not target.exists() and not list(tmp_path.iterdir())
+
+
+def test_json_escapes_of_lone_surrogates_are_not_text():
+    with pytest.raises(FileProblem, match=r"holds \\udcff, a lone surrogate, which is not text"):
+        files.parse('{"prompt": "hi \\udcff"}', "p.json", as_json=True)
+    with pytest.raises(FileProblem, match="lone surrogate"):
+        files.parse('messages: [{role: user, content: "\\uD800"}]', "p.yaml", as_json=False)
+    assert files.parse('{"prompt": "\\ud83d\\ude00"}', "p.json", as_json=True) == {"prompt": "\U0001f600"}  # a pair

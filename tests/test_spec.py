@@ -1,6 +1,7 @@
 """Task specs: a valid spec loads; every bad spec is one line naming file, line and key."""
 
 import json
+import re
 import textwrap
 
 import pytest
@@ -209,3 +210,35 @@ def test_python_itself_is_never_a_scorer(tmp_path):
     path = write(tmp_path, GOOD.replace("scorer: label", "scorer: python:builtins:eval"))
     with pytest.raises(InputError, match="scorer: .*builtins is part of Python itself"):
         load_spec(path, allow_python_scorer=True)
+
+
+@pytest.mark.parametrize(
+    "name, text, needle",
+    [
+        (
+            "spec.yaml",
+            GOOD.replace("name: t\n", "name: t\nname: u\n"),
+            "spec.yaml:2: not valid YAML (the key 'name' appears twice",
+        ),
+        (
+            "spec.yaml",
+            GOOD.replace("  max_drop: 0.05\n", "  max_drop: 0.05\n  max_drop: 0.5\n"),
+            "key 'max_drop' appears twice",
+        ),
+        ("spec.json", '{"name": "a", "scorer": "exact", "name": "b"}', "spec.json:1: the key 'name' appears twice"),
+    ],
+)
+def test_a_key_given_twice_is_an_error_not_the_last_one_winning(tmp_path, name, text, needle):
+    path = write(tmp_path, text, name=name)
+    with pytest.raises(InputError, match=re.escape(needle)):
+        load_spec(path)
+
+
+def test_lone_surrogates_from_json_escapes_are_refused(tmp_path):
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({"prompt": "Say {{x}} \udcff", "cases": [{"vars": {"x": 1}}], "scorer": "fidelity"}))
+    with pytest.raises(InputError, match=r"spec.json: holds \\udcff, a lone surrogate"):
+        load_spec(path)
+    path = write(tmp_path, cases=[{"vars": {"review": "bad \udcff"}, "expected": "negative"}])
+    with pytest.raises(InputError, match=r"cases.jsonl:1: holds \\udcff"):
+        load_spec(path)

@@ -13,7 +13,7 @@ from promptslim.generators.prune import check_rate
 from promptslim.prompt import load_prompt
 from promptslim.tokens import DEFAULT_TARGET
 
-from ..common import JsonOpt, ModelOpt, conflicts, print_json, status
+from ..common import JsonOpt, ModelOpt, conflicts, print_json, status, utf8
 
 
 def register(app: typer.Typer) -> None:
@@ -63,7 +63,7 @@ def compress(
         rate=rate,
         target_tokens=target_tokens,
         target=target,
-        keep=keep,
+        keep=[utf8("--keep", k) for k in keep or ()],
         backend=backend,
         prune_model=model,
     )

@@ -24,6 +24,7 @@ from ..common import (
     parse_vars,
     print_json,
     status,
+    utf8,
 )
 
 
@@ -48,7 +49,7 @@ def run(
 ) -> None:
     """Run a prompt once: the output on stdout, the measurement on stderr."""
     prompt = load_prompt(file)
-    stops = tuple(_unescape("--stop", s) for s in stop or ())
+    stops = tuple(_unescape("--stop", utf8("--stop", s)) for s in stop or ())
     tracker = contextlib.nullcontext()
     if emissions_csv:  # checked before the model is loaded or called
         from promptslim.measure.carbon import EmissionsCsv
@@ -80,6 +81,8 @@ def run(
 
 def _unescape(option: str, value: str) -> str:
     """Backslash escapes (\\n, \\t, \\u00e9) in an option; other text, non-ASCII included, as typed."""
+    if not value:
+        raise InputError(f"{option} '': an empty stop sequence stops nothing: give at least one character")
     try:
         return value.encode("latin-1", "backslashreplace").decode("unicode_escape")
     except UnicodeDecodeError:
