@@ -11,6 +11,7 @@ import promptslim
 
 pytestmark = pytest.mark.slow
 RUN_KEYS = {
+    "cold",
     "text",
     "model",
     "prompt_tokens",

@@ -262,3 +262,14 @@ def test_free_caps_need_the_answers_tokens():
     cases = {c.id: c for c in s.cases}
     assert evaluator.derive(track.evaluations, CapOption(8), cases) is not None  # changes nothing: exact
     assert evaluator.derive(track.evaluations, CapOption(1), cases) is None  # no tokenizer: unknown
+
+
+def test_the_winning_spec_carries_an_added_stop_sequence(tmp_path):
+    import yaml
+
+    from promptslim.report.outputs import winning_spec
+
+    result = dataclasses.replace(run(), best_stop=("\n",))
+    written = yaml.safe_load(winning_spec(result, spec(), tmp_path))
+    assert written["stop"] == ["\n"] and written["max_tokens"] == result.best_max_tokens
+    assert "stop" not in yaml.safe_load(winning_spec(run(), spec(), tmp_path))

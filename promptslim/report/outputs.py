@@ -62,7 +62,7 @@ def _safe_name(name: str) -> str:
 
 
 def winning_spec(result: OptimizeResult, spec: Spec, out: Path) -> str:
-    """The source spec with the winning prompt and max_tokens. Its cases are the source's: the
+    """The source spec with the winning prompt, max_tokens and stop sequences. Its cases are the source's: the
     same file when it lies in the output folder, else written inline (a cases path is only
     read from the spec's own folder)."""
     data = dict(spec.source)
@@ -76,6 +76,8 @@ def winning_spec(result: OptimizeResult, spec: Spec, out: Path) -> str:
             ordered[key] = result.best_prompt.to_json()
     ordered.setdefault(key, result.best_prompt.to_json())
     ordered["max_tokens"] = result.best_max_tokens
+    if result.best_stop is not None:  # the search added a stop sequence
+        ordered["stop"] = list(result.best_stop)
     if isinstance(data.get("cases"), str) and spec.path is not None:
         source_cases = (spec.path.parent / data["cases"]).resolve()
         if inside(source_cases, out):  # the winning spec loads where it is, without --allow-outside
