@@ -175,6 +175,8 @@ class Explorer:
         return self._variants[config]
 
     def _cost(self, config: Config) -> float:
+        if not any(config):  # the spec's own prompt
+            return weighted_tokens(self._tokens(self.spec.prompt), self._output_estimate(), self.output_weight)
         variant = self._variant(config)
         if variant is None:
             return self._estimate(config)

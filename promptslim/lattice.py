@@ -56,16 +56,17 @@ class LatticeSearch:
         return (0,) * len(self.sizes)
 
     def passing(self) -> Iterator[Config]:
-        """Passing configurations, cheapest first (the origin last of all, or when the budget ends)."""
+        """Passing configurations, cheapest first; the origin (which passes by definition) in its
+        place, so nothing dearer than it is ever offered."""
         bounds = self.bounds()
-        box = [c for c in product(*[range(b + 1) for b in bounds]) if c != self.origin]
+        box = list(product(*[range(b + 1) for b in bounds]))
         queue = [(self.estimate(c), False, c) for c in box]
         heapq.heapify(queue)
         while queue:
             _, exact, config = heapq.heappop(queue)
             if self.exhausted and config not in self.known:
                 continue  # no probes left: only what is already known can still pass
-            if not exact:
+            if not exact and config != self.origin:
                 cost = self.cost(config)
                 if queue and cost > queue[0][0]:
                     heapq.heappush(queue, (cost, True, config))  # another may now come first
@@ -74,16 +75,19 @@ class LatticeSearch:
                 continue
             if self._ask(config, "search"):
                 yield config
-        yield self.origin
+                if config == self.origin:
+                    return  # anything after it costs more than changing nothing
 
     def every(self) -> Iterator[Config]:
         """Probe every configuration (no bounds, no inference), then yield the passing ones
-        cheapest first, the origin last: what the search is measured against."""
-        configs = [c for c in product(*[range(n + 1) for n in self.sizes]) if c != self.origin]
+        cheapest first, the origin among them: what the search is measured against."""
+        configs = list(product(*[range(n + 1) for n in self.sizes]))
         for config in configs:
             self._ask(config, "every")
-        yield from sorted((c for c in configs if self.known.get(c)), key=self.cost)
-        yield self.origin
+        for config in sorted((c for c in configs if self.known.get(c)), key=lambda c: (self.cost(c), c)):
+            yield config
+            if config == self.origin:
+                return
 
     def bounds(self) -> list[int]:
         """Per axis, the most aggressive level that passes with every other axis off."""

@@ -286,8 +286,8 @@ def _result(spec: Spec, objective: str, backend, found: Exploration, spend: Spen
     energy = fit_calls(_calls(found), "energy_j")
     fit = fit_calls(_calls(found), FITTED[objective]) if objective in FITTED else None
     winner = found.winner or found.baseline
-    if winner.cost(objective, fit) >= found.baseline.cost(objective, fit):
-        winner = found.baseline  # confirmed, but not cheaper once every call is in
+    if winner.cost(objective, fit) > found.baseline.cost(objective, fit):
+        winner = found.baseline  # confirmed, but dearer once every call is in (fewer tokens at equal cost stay)
     accepted = winner is not found.baseline
     tracks = _tracks(found)
     variants = {id(t): _variant_result(t, spec, energy) for t in tracks}

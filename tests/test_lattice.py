@@ -50,9 +50,9 @@ def test_walks_on_in_cost_order_when_asked_for_the_next(landscape):
     sizes, corners, weights = landscape
     search = LatticeSearch(sizes, lambda c: passes(corners, c), lambda c: cost(weights, c))
     costs = [cost(weights, c) for c in search.passing()]
-    assert costs[:-1] == sorted(costs[:-1])  # the origin (baseline) comes last
+    assert costs == sorted(costs) and costs[-1] == cost(weights, (0,) * len(sizes))  # the origin: dearest
     every = [c for c in product(*[range(n + 1) for n in sizes]) if passes(corners, c)]
-    assert len(costs) - 1 <= len(every)
+    assert len(costs) <= len(every)
 
 
 def test_a_lazy_estimate_below_the_cost_keeps_the_order_exact():
@@ -80,6 +80,12 @@ def test_a_budget_stops_probing_and_falls_back_to_what_is_known():
     found = list(search.passing())
     assert search.exhausted and len(search.probes) == 1
     assert found[-1] == (0, 0) and all(passes(corners, c) for c in found)
+
+
+def test_nothing_dearer_than_the_origin_is_offered():
+    costs = {(0,): 10, (1,): 12, (2,): 8}  # level 1 costs more than doing nothing
+    search = LatticeSearch((2,), lambda c: c != (2,), lambda c: costs[c])
+    assert list(search.passing()) == [(0,)]
 
 
 def test_an_unbuildable_configuration_rules_out_nothing_else():
