@@ -194,7 +194,7 @@ def audit(
     audits.sort(key=_by_saving)
     return AuditReport(
         prompts=tuple(audits),
-        totals=tuple(_totals(audits, i, settings) for i in range(len(settings.targets))),
+        totals=tuple(totals([a.projections[i] for a in audits], i, settings) for i in range(len(settings.targets))),
         failures=tuple(p for p in problems if p.failure),
         notes=tuple(p for p in problems if not p.failure),
         calls_per_day=calls_per_day,
@@ -364,8 +364,8 @@ def _by_saving(item: PromptAudit) -> tuple:
     return (-(main.cost_usd_year_saved or 0.0), -main.energy_kwh_year_saved, main.tokens_after - main.tokens, item.id)
 
 
-def _totals(audits: list[PromptAudit], index: int, settings: Settings) -> Totals:
-    rows = [a.projections[index] for a in audits]
+def totals(rows: list[Projection], index: int, settings: Settings) -> Totals:
+    """The sums of one target's projections (its index in the settings)."""
     tokens, after = sum(r.tokens for r in rows), sum(r.tokens_after for r in rows)
     costs = [r.cost_usd_year for r in rows]
     priced = not rows or None not in costs

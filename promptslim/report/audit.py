@@ -117,17 +117,19 @@ def to_table(report: dict, top: int = 0) -> str:
     rows = [prompt_row(p) for p in shown(report, top)]
     for row in rows:
         row[0] = row[0] if len(row[0]) <= 48 else "\u2026" + row[0][-47:]  # the end of a path says most
-    header = [name for name, _ in COLUMNS]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(COLUMNS))]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if right else c.ljust(w) for c, w, (_, right) in zip(cells, widths, COLUMNS)
-        ).rstrip()
-
     more = more_line(report, len(rows))
-    lines = [line(header), *map(line, rows), *([more] if more else []), "", headline(report), volume_line(report)]
+    lines = [*fixed_width(COLUMNS, rows), *([more] if more else []), "", headline(report), volume_line(report)]
     return "\n".join(lines + ["energy model for " + e for e in energy_lines(report)]) + "\n"
+
+
+def fixed_width(columns: tuple[tuple[str, bool], ...], rows: list[list[str]]) -> list[str]:
+    """The header and the rows, each column as wide as its widest cell."""
+    header = [name for name, _ in columns]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(columns))]
+    return [
+        "  ".join(c.rjust(w) if right else c.ljust(w) for c, w, (_, right) in zip(cells, widths, columns)).rstrip()
+        for cells in [header, *rows]
+    ]
 
 
 # ---------------------------------------------------------------- CSV
