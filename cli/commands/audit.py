@@ -23,6 +23,9 @@ from promptslim.audit import (
 from promptslim.corpus import is_input
 from promptslim.errors import GateFailure, InputError
 from promptslim.files import atomic_writer, check_output, shown
+from promptslim.log_audit import LogReport, audit_logs
+from promptslim.log_audit import gate_failures as log_gate_failures
+from promptslim.logs import looks_like_log
 from promptslim.serialize import write_json
 from promptslim.tokens import DEFAULT_TARGET
 
@@ -115,6 +118,17 @@ def audit(
     jobs: int | None = typer.Option(
         None, "--jobs", "-j", min=1, max=MAX_JOBS, help="Worker processes for large corpora (default: all cores)."
     ),
+    logs: bool = typer.Option(
+        False,
+        "--logs",
+        help="Audit call logs (OpenAI request+response records, .jsonl or .parquet): templates, real calls "
+        "and tokens. Detected when every file is one.",
+    ),
+    dask: str | None = typer.Option(
+        None,
+        "--dask",
+        help="With --logs: run on a Dask cluster (tcp://HOST:8786), or local:N for a local one of N workers.",
+    ),
 ) -> None:
     """Audit a corpus of prompts: tokens, findings, rules-mode savings and yearly cost, energy and CO2."""
     if fmt not in FORMATS:
@@ -128,37 +142,50 @@ def audit(
             raise InputError(f"--output {shown(output)}: that is one of the audited files: write the report elsewhere")
         check_output(output, option="--output", inputs=[p for p in paths if p != "-"])
     started = time.monotonic()
-    with progress_bar("auditing") as update:
-        report = run_audit(
+    if logs or dask or looks_like_log(paths):
+        report = audit_logs(
             paths,
             targets=target or (DEFAULT_TARGET,),
-            field=field,
-            column=column,
-            calls_per_day=calls_per_day,
-            output_tokens=output_tokens,
             region=region,
-            long_tokens=long_tokens,
-            deep=deep,
-            rate=rate,
             model=model,
             energy_per_input_token=j_in,
             energy_per_output_token=j_out,
-            max_prompt_bytes=int(max_prompt_mb * 1e6),
             workers=jobs,
-            progress=lambda p: update(p.bytes_done, p.bytes_total, f"auditing ({p.prompts:,} prompts)"),
+            dask=dask,
         )
+        offenders = log_gate_failures(report, max_tokens=fail_over_tokens, max_saving_pct=fail_saving)
+    else:
+        with progress_bar("auditing") as update:
+            report = run_audit(
+                paths,
+                targets=target or (DEFAULT_TARGET,),
+                field=field,
+                column=column,
+                calls_per_day=calls_per_day,
+                output_tokens=output_tokens,
+                region=region,
+                long_tokens=long_tokens,
+                deep=deep,
+                rate=rate,
+                model=model,
+                energy_per_input_token=j_in,
+                energy_per_output_token=j_out,
+                max_prompt_bytes=int(max_prompt_mb * 1e6),
+                workers=jobs,
+                progress=lambda p: update(p.bytes_done, p.bytes_total, f"auditing ({p.prompts:,} prompts)"),
+            )
+        offenders = gate_failures(report, max_tokens=fail_over_tokens, max_saving_pct=fail_saving)
     write(report, fmt, DEFAULT_TOP[fmt] if top is None and fmt in DEFAULT_TOP else top or 0, output)
     _report_problems(report, time.monotonic() - started, output)
-    offenders = gate_failures(report, max_tokens=fail_over_tokens, max_saving_pct=fail_saving)
     for line in offenders:
         status(f"[red]over a gate:[/red] {escape(line)}")
     if offenders:
         raise GateFailure(f"{len(offenders)} over the audit gates (--fail-over-tokens / --fail-saving), listed above")
 
 
-def write(report: AuditReport, fmt: str, top: int, output: Path | None) -> None:
+def write(report: AuditReport | LogReport, fmt: str, top: int, output: Path | None) -> None:
     """The report on stdout or in the file (whole or not at all: written beside it, then renamed
-    over it); JSON goes out a prompt at a time, never as one string."""
+    over it); JSON goes out a row at a time, never as one string."""
     if output is None:
         _write_report(report, fmt, top, sys.stdout)
         return
@@ -166,9 +193,9 @@ def write(report: AuditReport, fmt: str, top: int, output: Path | None) -> None:
         _write_report(report, fmt, top, out)
 
 
-def _write_report(report: AuditReport, fmt: str, top: int, out: TextIO) -> None:
+def _write_report(report: AuditReport | LogReport, fmt: str, top: int, out: TextIO) -> None:
     if fmt == "json":
-        write_json(report, out, rows="prompts")
+        write_json(report, out, rows="templates" if isinstance(report, LogReport) else "prompts")
     else:
         out.write(render(report.to_dict(), fmt, top))
 
@@ -176,6 +203,10 @@ def _write_report(report: AuditReport, fmt: str, top: int, out: TextIO) -> None:
 def render(data: dict, fmt: str, top: int) -> str:
     from promptslim.report import audit as text_reports
 
+    if "templates" in data:
+        from promptslim.report.logs import render as log_render
+
+        return log_render(data, fmt, top)
     if fmt == "html":
         from promptslim.report.audit_html import render as to_html
 
@@ -185,14 +216,16 @@ def render(data: dict, fmt: str, top: int) -> str:
     return (text_reports.to_table if fmt == "table" else text_reports.to_markdown)(data, top)
 
 
-def _report_problems(report: AuditReport, seconds: float, output: Path | None) -> None:
+def _report_problems(report: AuditReport | LogReport, seconds: float, output: Path | None) -> None:
     for label, problems in (("[red]failed:[/red]", report.failures), ("[yellow]note:[/yellow]", report.notes)):
         for problem in problems[:PROBLEMS_SHOWN]:
             status(f"{label} {escape(problem.source)}: {escape(problem.message)}")
         if len(problems) > PROBLEMS_SHOWN:
             status(f"{label} \u2026 and {len(problems) - PROBLEMS_SHOWN:,} more (all of them are in --format json)")
     written = f"; wrote {escape(shown(output))}" if output else ""
-    status(
-        f"[dim]audited {len(report.prompts):,} prompts in {seconds:.1f} s, "
-        f"{len(report.failures):,} failed{written}[/dim]"
-    )
+    if isinstance(report, LogReport):
+        done = f"{report.records:,} log records into {len(report.templates):,} templates"
+        failed = report.failure_count
+    else:
+        done, failed = f"{len(report.prompts):,} prompts", len(report.failures)
+    status(f"[dim]audited {done} in {seconds:.1f} s, {failed:,} failed{written}[/dim]")
