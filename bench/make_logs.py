@@ -29,7 +29,10 @@ def _words(rng: random.Random, low: int, high: int) -> str:
 
 def _support(rng):
     fill = f"Customer {rng.choice(NAMES)} (account {rng.randint(10000, 99999)}) asks: {_words(rng, 6, 30)}?"
-    system = "You are a support agent for Acme. Answer politely, briefly and only about Acme products."
+    system = (
+        "You are a support agent for Acme. Please kindly answer politely and briefly, and in order to help "
+        "the customer, it is important to note that you only talk about Acme products."
+    )
     return {"messages": [{"role": "system", "content": system}, {"role": "user", "content": fill}]}
 
 

@@ -217,7 +217,7 @@ def _on_dask(address: str, parts: list[Part], templates: tuple[Template, ...]) -
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
     try:
-        shared = client.scatter(templates, broadcast=True)
+        (shared,) = client.scatter([templates], broadcast=True)  # sent once, not with every task
         futures = client.map(logs.scan, parts, templates=shared, pure=False)
         for future in futures:  # in partition order: the merge is the same as the process pool's
             yield future.result()

@@ -25,7 +25,9 @@ Limits: a fixed word that happens to appear in every learned fill stays fixed un
 without it widens the template; two templates that share more than half of their fixed
 words in every message are counted as one, and so are two whose shared messages (a long
 common system prompt) outweigh their different ones; free text with no delimiter around it is found
-only by alignment, so a template seen only once stays literal.
+only by alignment, so a template seen only once stays literal; literal `{word}` text counts
+as a placeholder; the calls of a template first seen after the learning records are held by
+their masked text until the merge, so memory grows with their distinct texts.
 """
 
 from __future__ import annotations
@@ -222,7 +224,8 @@ def _parquet(path: str):
     except ImportError:
         raise InputError("reading Parquet logs needs pyarrow: pip install 'promptslim[logs]'") from None
     try:
-        return pq.ParquetFile(path)
+        # pages are read as they are decoded, not a whole row group's columns at once
+        return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
     except Exception as exc:  # pyarrow raises its own error kinds for a damaged file
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
 
@@ -230,9 +233,12 @@ def _parquet(path: str):
 def records(part: Part) -> Iterator[tuple[dict | None, str]]:
     """(record, where) for each record of the partition; record None when the line is not JSON."""
     if part.kind == "parquet":
+        import pyarrow as pa
+
         for batch in _parquet(part.path).iter_batches(batch_size=BATCH_ROWS, row_groups=[part.start]):
             for row in batch.to_pylist():
                 yield row, part.label
+        pa.default_memory_pool().release_unused()  # the row group's buffers, back to the system
         return
     with open(part.path, "rb") as f:
         if part.start:
