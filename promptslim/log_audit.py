@@ -21,6 +21,7 @@ from .audit import DEFAULT_LONG_TOKENS, Settings, Totals, _cores, _fork_context,
 from .compress import compress
 from .corpus import Problem
 from .errors import InputError, PromptslimError
+from .files import shown
 from .logs import Group, Part, Partial, Template
 from .measure.carbon import resolve_region
 from .measure.projection import Projection, Volume, project
@@ -208,14 +209,14 @@ def _on_dask(address: str, parts: list[Part], templates: tuple[Template, ...]) -
         except ValueError:
             n = 0
         if n < 1:
-            raise InputError(f"--dask {address}: give local:N with N workers, 1 or more")
+            raise InputError(f"--dask {shown(address)}: give local:N with N workers, 1 or more")
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None)
         client = Client(cluster)
     else:
         try:
             client = Client(address, timeout=10)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
+            raise InputError(f"--dask {shown(address)}: cannot reach the scheduler ({shown(exc)})") from None
     try:
         (shared,) = client.scatter([templates], broadcast=True)  # sent once, not with every task
         futures = client.map(logs.scan, parts, templates=shared, pure=False)

@@ -44,6 +44,7 @@ from difflib import SequenceMatcher
 
 from .corpus import Problem
 from .errors import InputError
+from .files import shown
 
 LEARN_RECORDS = 2000  # records the templates are first learned from
 PART_BYTES = 32 << 20  # JSONL bytes per partition
@@ -157,10 +158,6 @@ class Part:
     start: int
     end: int
 
-    @property
-    def label(self) -> str:
-        return f"{self.path}@{self.start}" if self.kind == "jsonl" else f"{self.path}:row-group-{self.start}"
-
 
 def log_files(paths: Iterable[str]) -> list[str]:
     """The log files under `paths`, folders walked in name order."""
@@ -173,11 +170,11 @@ def log_files(paths: Iterable[str]) -> list[str]:
                 dirs.sort()
                 files += [os.path.join(root, n) for n in sorted(names) if n.endswith(LOG_SUFFIXES)]
         elif not os.path.exists(path):
-            raise InputError(f"{path}: no such file or folder: check the path")
+            raise InputError(f"{shown(path)}: no such file or folder: check the path")
         elif path.endswith(LOG_SUFFIXES):
             files.append(path)
         else:
-            raise InputError(f"{path}: a log is .jsonl or .parquet")
+            raise InputError(f"{shown(path)}: a log is .jsonl or .parquet")
     if not files:
         raise InputError("no .jsonl or .parquet log files in the given paths")
     return files
@@ -227,7 +224,7 @@ def _parquet(path: str):
         # pages are read as they are decoded, not a whole row group's columns at once
         return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
     except Exception as exc:  # pyarrow raises its own error kinds for a damaged file
-        raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+        raise InputError(f"{shown(path)}: not a readable Parquet file ({shown(exc)})") from None
 
 
 def records(part: Part) -> Iterator[tuple[dict | None, str]]:
@@ -235,9 +232,10 @@ def records(part: Part) -> Iterator[tuple[dict | None, str]]:
     if part.kind == "parquet":
         import pyarrow as pa
 
+        where = f"{shown(part.path)}:row-group-{part.start}"
         for batch in _parquet(part.path).iter_batches(batch_size=BATCH_ROWS, row_groups=[part.start]):
             for row in batch.to_pylist():
-                yield row, part.label
+                yield row, where
         pa.default_memory_pool().release_unused()  # the row group's buffers, back to the system
         return
     with open(part.path, "rb") as f:
@@ -249,7 +247,7 @@ def records(part: Part) -> Iterator[tuple[dict | None, str]]:
             line = f.readline()
             if not line:
                 break
-            where, pos = f"{part.path}@{pos}", pos + len(line)
+            where, pos = f"{shown(part.path)}@{pos}", pos + len(line)
             if line.strip():
                 try:
                     yield json.loads(line), where

@@ -153,12 +153,17 @@ def test_cli_formats_gates_and_bad_input(cli, small_logs, tmp_path):
     assert keys | {"completion_tokens_p95", "cost_usd_year", "energy_kwh_year", "co2_kg_year"} <= set(
         data["templates"][0]
     )
-    table = cli("audit", "--logs", str(parquet)).out
-    assert "Summarize the following review in one sentence. Review: {*}" in table and "cap is the lever" in table
+    proc = cli("audit", "--logs", str(parquet), "--fail-over-tokens", "20")
+    assert proc.returncode == 3 and "over --fail-over-tokens 20" in proc.err
+    assert "Summarize the following review in one sentence. Review: {*}" in proc.out and "cap is the lever" in proc.out
     assert render(data, "csv", 0).startswith("template,calls,calls_per_day")
     assert "promptslim log audit" in render(data, "md", 3) and "<table" in render(data, "html", 0)
-    assert cli("audit", str(parquet), "--fail-over-tokens", "20").returncode == 3
     (tmp_path / "p.txt").write_text("hello")
-    for bad in (("--logs", str(tmp_path / "p.txt")), ("--dask", "local:x", str(jsonl))):
+    bad_input = (
+        ("--logs", str(tmp_path / "p.txt")),
+        ("--dask", "local:x", str(jsonl)),
+        ("--calls-per-day", "5", str(jsonl)),  # the log says how many
+    )
+    for bad in bad_input:
         proc = cli("audit", *bad)
         assert proc.returncode == 2 and len(proc.err.strip().splitlines()) == 1, proc.err

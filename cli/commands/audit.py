@@ -141,8 +141,21 @@ def audit(
         if is_input(output, paths):
             raise InputError(f"--output {shown(output)}: that is one of the audited files: write the report elsewhere")
         check_output(output, option="--output", inputs=[p for p in paths if p != "-"])
+    log_mode = logs or dask is not None or looks_like_log(paths)
+    if log_mode:
+        corpus_only = "applies to prompt corpora, not to call logs, whose calls and tokens are read from the log"
+        conflicts(
+            ("--field", field != "prompt", corpus_only),
+            ("--column", column != "prompt", corpus_only),
+            ("--calls-per-day", calls_per_day != DEFAULT_CALLS_PER_DAY, corpus_only),
+            ("--output-tokens", output_tokens != DEFAULT_OUTPUT_TOKENS, corpus_only),
+            ("--long-tokens", long_tokens != DEFAULT_LONG_TOKENS, corpus_only),
+            ("--deep", deep, corpus_only),
+            ("--max-prompt-mb", max_prompt_mb != 8.0, corpus_only),
+            ("--jobs", jobs is not None and dask is not None, "sizes the process pool: --dask runs on the cluster"),
+        )
     started = time.monotonic()
-    if logs or dask or looks_like_log(paths):
+    if log_mode:
         report = audit_logs(
             paths,
             targets=target or (DEFAULT_TARGET,),
