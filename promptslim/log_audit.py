@@ -146,7 +146,7 @@ def audit_logs(
         targets, 0, 0, region, DEFAULT_LONG_TOKENS, False, None, model, energy_per_input_token, energy_per_output_token
     )
     parts = logs.partitions(logs.log_files(map(str, paths)), part_bytes)
-    templates = tuple(logs.learn(_first_keys(parts)))
+    templates = tuple(dict.fromkeys(logs.learn(_first_keys(parts))))  # each once, in order
     total = Partial()
     for partial in _scan_all(parts, templates, workers or _cores(), dask):
         total.merge(partial)

@@ -19,13 +19,14 @@ Grouping, in two steps, both deterministic:
    end and contain the literal runs in order: no regular expression, no backtracking); the
    first match takes it. A call that matches none is kept under its masked text; once every
    partition is merged, those left over are learned the same way, starting from the known
-   templates, so a template can widen and the order of partitions never matters.
+   templates, so a template can widen and the order of partitions never matters. After each
+   learning, a template that an earlier, wider one covers is folded into it.
 
 Limits: a fixed word that happens to appear in every learned fill stays fixed until a call
 without it widens the template; two templates that share more than half of their fixed
 words in every message are counted as one, and so are two whose shared messages (a long
-common system prompt) outweigh their different ones; free text with no delimiter around it is found
-only by alignment, so a template seen only once stays literal; literal `{word}` text counts
+common system prompt) outweigh their different ones; free text with no delimiter around it
+is found only by alignment, so a template seen only once stays literal; literal `{word}` text counts
 as a placeholder; the calls of a template first seen after the learning records are held by
 their masked text until the merge, so memory grows with their distinct texts.
 """
@@ -399,6 +400,10 @@ class Template:
     def messages(self) -> list[dict]:
         return [{"role": r, "content": WILD.join(p)} for r, p in zip(self.roles, self.pieces)]
 
+    @property
+    def fixed_words(self) -> int:
+        return sum(1 for m in self.tokens for t in m if _word(t))
+
     def matches(self, texts: tuple[str, ...]) -> bool:
         return all(_fits(p, t) for p, t in zip(self.pieces, texts))
 
@@ -433,7 +438,22 @@ def learn(keys: Iterable[tuple[tuple, int]], known: Iterable[Template] = ()) -> 
                     break
         else:
             clusters.append((roles, tokens))
-    return [Template.of(roles, tokens) for roles, tokens in clusters]
+    return _absorbed([Template.of(roles, tokens) for roles, tokens in clusters])
+
+
+def _absorbed(templates: list[Template]) -> list[Template]:
+    """Each template that an earlier one covers (its literal text, wildcards dropped, fits the
+    earlier one) replaced by that one: two long fills learned first share too few words to align,
+    but once a template has widened it takes them both. Positions are kept, so indices hold."""
+    kept = list(templates)
+    for j, later in enumerate(kept):
+        texts = tuple("".join(p) for p in later.pieces)
+        for earlier in kept[:j]:
+            if earlier is not later and earlier.roles == later.roles and earlier.fixed_words >= 3:
+                if earlier.matches(texts):
+                    kept = [earlier if t is later else t for t in kept]
+                    break
+    return kept
 
 
 def _align_all(template: list[list[str]], call: list[list[str]]) -> list[list[str]] | None:

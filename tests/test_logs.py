@@ -167,3 +167,13 @@ def test_cli_formats_gates_and_bad_input(cli, small_logs, tmp_path):
     for bad in bad_input:
         proc = cli("audit", *bad)
         assert proc.returncode == 2 and len(proc.err.strip().splitlines()) == 1, proc.err
+
+
+@pytest.mark.parametrize("learn", [0, 5])
+def test_templates_first_seen_late_are_learned_after_the_merge(small_logs, monkeypatch, learn):
+    """With few or no records to learn from, every call is a leftover: the merge still finds the
+    five templates, whatever the partitioning."""
+    monkeypatch.setattr(logs, "LEARN_RECORDS", learn)
+    reports = [audit_logs([small_logs[0]], workers=1, part_bytes=size).to_dict() for size in (10**9, 7_000)]
+    assert reports[0] == reports[1]
+    assert sorted(t["calls"] for t in reports[0]["templates"]) == [200] * 5
