@@ -9,26 +9,27 @@ Grouping, in two steps, both deterministic:
 1. Learning. The first `LEARN_RECORDS` records of the log (in file order, whatever the
    partitioning) are masked: numbers, quoted strings, code blocks, the content of XML-style
    tags, e-mails, URLs and ids become placeholders. Distinct masked calls, most frequent
-   first, are aligned word by word against the templates found so far (same roles, message
-   by message); a call joins a template when at least half of the template's fixed words
-   line up with it, and the template keeps only the words that line up, the rest becoming a
-   wildcard `{*}` (half of the shorter side's words, so that a long fill learned first does
-   not stay "fixed"); a message can be wholly a fill when the call's other messages line up.
-   Placeholders then become wildcards too, so a template is literal text between wildcards.
+   first, are aligned word by word against the templates found so far (same roles); a call
+   joins a template when, in every message, half of the shorter side's words line up (so
+   that a long fill learned first does not stay "fixed") or RUN_WORDS words in a row do. The
+   template keeps the words that line up; the rest become a wildcard `{*}`. Then a template
+   that another, wider one covers is folded into it, and chat templates still literal (one
+   call each) that differ in one message only become one template with that message a
+   wildcard: a message that is wholly a fill. Placeholders become wildcards too, so a
+   template is literal text between wildcards.
 2. Counting. Every call is tested against the templates in order (its messages must start,
    end and contain the literal runs in order: no regular expression, no backtracking); the
    first match takes it. A call that matches none is kept under its masked text; once every
    partition is merged, those left over are learned the same way, starting from the known
-   templates, so a template can widen and the order of partitions never matters. After each
-   learning, a template that an earlier, wider one covers is folded into it.
+   templates, so a template can widen and the order of partitions never matters.
 
 Limits: a fixed word that happens to appear in every learned fill stays fixed until a call
-without it widens the template; two templates that share more than half of their fixed
-words in every message are counted as one, and so are two whose shared messages (a long
-common system prompt) outweigh their different ones; free text with no delimiter around it
-is found only by alignment, so a template seen only once stays literal; literal `{word}` text counts
-as a placeholder; the calls of a template first seen after the learning records are held by
-their masked text until the merge, so memory grows with their distinct texts.
+without it widens the template; two templates that share half their words, or four words in
+a row, in every message are counted as one; a template seen once stays literal, and a chat
+message that is wholly free text is found only among such literal calls; literal `{word}`
+text counts as a placeholder; the calls of a template first seen after the learning records
+are held by their masked text until the merge, so memory grows with their distinct texts,
+and learning is quadratic in the distinct calls no template takes.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from .errors import InputError
 from .files import shown
 
 LEARN_RECORDS = 2000  # records the templates are first learned from
+RUN_WORDS = 4  # words in a row that two calls share: enough to be one template
 PART_BYTES = 32 << 20  # JSONL bytes per partition
 BATCH_ROWS = 4096  # Parquet rows decoded at a time
 PROBLEMS_KEPT = 20  # per partition; the rest are counted
@@ -401,6 +403,11 @@ class Template:
         return [{"role": r, "content": WILD.join(p)} for r, p in zip(self.roles, self.pieces)]
 
     @property
+    def literal(self) -> tuple[str, ...]:
+        """The messages' literal text, wildcards dropped."""
+        return tuple("".join(p) for p in self.pieces)
+
+    @property
     def fixed_words(self) -> int:
         return sum(1 for m in self.tokens for t in m if _word(t))
 
@@ -427,76 +434,115 @@ def _fits(pieces: tuple[str, ...], text: str) -> bool:
 
 def learn(keys: Iterable[tuple[tuple, int]], known: Iterable[Template] = ()) -> list[Template]:
     """Templates for masked calls (key, calls), starting from `known`; deterministic for a given set."""
-    clusters: list[tuple[tuple, list[list[str]]]] = [(t.roles, t.tokens) for t in known]
+    clusters: list[_Cluster] = [_Cluster(t.roles, t.tokens) for t in known]
     for (roles, texts), _ in sorted(keys, key=lambda kc: (-kc[1], kc[0])):
-        tokens = [_TOKEN.findall(t) for t in texts]
-        for i, (c_roles, c_tokens) in enumerate(clusters):
-            if c_roles == roles:
-                merged = _align_all(c_tokens, tokens)
+        call = _Cluster(roles, [_TOKEN.findall(t) for t in texts])
+        for i, cluster in enumerate(clusters):
+            if cluster.roles == roles:
+                merged = _align_all(cluster, call)
                 if merged is not None:
-                    clusters[i] = (roles, merged)
+                    clusters[i] = _Cluster(roles, merged)
                     break
         else:
-            clusters.append((roles, tokens))
-    return _absorbed([Template.of(roles, tokens) for roles, tokens in clusters])
+            clusters.append(call)
+    templates = _absorbed([Template.of(c.roles, c.tokens) for c in clusters])
+    return _absorbed(_whole_fills(templates))
+
+
+class _Cluster:
+    """A template while it is learned: its tokens, and each message's words counted once."""
+
+    __slots__ = ("roles", "tokens", "words")
+
+    def __init__(self, roles: tuple, tokens: list[list[str]]):
+        self.roles, self.tokens = roles, tokens
+        self.words = [Counter(t for t in m if _word(t)) for m in tokens]
 
 
 def _absorbed(templates: list[Template]) -> list[Template]:
-    """Each template that an earlier one covers (its literal text, wildcards dropped, fits the
-    earlier one) replaced by that one: two long fills learned first share too few words to align,
-    but once a template has widened it takes them both. Positions are kept, so indices hold."""
+    """Each template that another one covers (its literal text, wildcards dropped, fits the other)
+    replaced by that one, the earlier where both cover each other: two long fills learned first
+    share too few words to align, but once a template has widened it takes them both. Positions
+    are kept, so indices hold."""
     kept = list(templates)
-    for j, later in enumerate(kept):
-        texts = tuple("".join(p) for p in later.pieces)
-        for earlier in kept[:j]:
-            if earlier is not later and earlier.roles == later.roles and earlier.fixed_words >= 3:
-                if earlier.matches(texts):
-                    kept = [earlier if t is later else t for t in kept]
-                    break
+    while True:
+        first = {}
+        for i, t in enumerate(kept):
+            first.setdefault(t, i)
+        wide = [t for t in first if t.fixed_words >= 3 and any(len(p) > 1 for p in t.pieces)]
+        replace = {}
+        for narrow in first:
+            cover = next((w for w in wide if w != narrow and _covers(w, narrow, first[w] < first[narrow])), None)
+            if cover is not None:
+                replace[narrow] = cover
+        if not replace:
+            return kept
+        kept = [replace.get(t, t) for t in kept]
+
+
+def _covers(wide: Template, narrow: Template, earlier: bool) -> bool:
+    if wide.roles != narrow.roles or not wide.matches(narrow.literal):
+        return False
+    return earlier or not narrow.matches(wide.literal)  # each other: the earlier one stays
+
+
+def _whole_fills(templates: list[Template]) -> list[Template]:
+    """Literal templates (one call each, nothing learned) of a chat that differ in one message
+    only become one template with that message a wildcard: a message that is wholly a fill.
+    Done after learning, so that a message shared with real templates does not swallow them."""
+    kept = list(templates)
+    for index in range(max((len(t.roles) for t in kept), default=0)):
+        groups: dict[tuple, list[Template]] = {}
+        for t in kept:
+            if len(t.roles) > 1 and index < len(t.roles) and all(len(p) == 1 for p in t.pieces):
+                groups.setdefault((t.roles, t.pieces[:index], t.pieces[index + 1 :]), []).append(t)
+        for (roles, before, after), members in groups.items():
+            if len(members) > 1:
+                wide = Template(roles, (*before, ("", ""), *after))
+                kept = [wide if t in members else t for t in kept]
     return kept
 
 
-def _align_all(template: list[list[str]], call: list[list[str]]) -> list[list[str]] | None:
-    """The template narrowed to what the call shares with it, or None when they are not one template:
-    at least half of the template's fixed words line up (of the shorter side), except that a
-    message can be wholly a fill (nothing of it kept) when the other messages line up."""
-    # half of the shorter side: a long fill learned first must not keep its words "fixed"
-    fixed = [min(sum(1 for t in a if _word(t)), sum(1 for t in b if _word(t))) for a, b in zip(template, call)]
-    if _upper_bound(template, call) * 2 < sum(fixed):
-        return None
-    merged, matched = [], []
-    for a, b in zip(template, call):
-        message, count = _align(a, b)
+def _align_all(template: _Cluster, call: _Cluster) -> list[list[str]] | None:
+    """The template narrowed to what the call shares with it, or None when they are not one
+    template. In every message, half of the shorter side's words must line up (a long fill
+    learned first must not keep its words "fixed"), or a run of RUN_WORDS words."""
+    pairs = list(zip(template.tokens, call.tokens, template.words, call.words))
+    for _, _, words_a, words_b in pairs:  # counted words first: cheap, before any alignment
+        count_a, count_b = words_a.total(), words_b.total()
+        bound = (words_a & words_b).total()
+        if (not count_a or not count_b) and count_a != count_b:
+            return None
+        if 2 * bound < min(count_a, count_b) and bound < RUN_WORDS:
+            return None
+    merged = []
+    for a, b, words_a, words_b in pairs:
+        if a == b:
+            merged.append(a)
+            continue
+        fixed = min(words_a.total(), words_b.total())
+        message, matched, longest = _align(a, b)
+        if fixed and (2 * matched < fixed or matched < min(fixed, 3)) and longest < RUN_WORDS:
+            return None
         merged.append(message)
-        matched.append(count)
-    if 2 * sum(matched) < sum(fixed) or sum(matched) < min(sum(fixed), 3):
-        return None
-    for i, (m, f) in enumerate(zip(matched, fixed)):
-        if 2 * m < f:
-            if len(template) < 2 or matched[:i] + matched[i + 1 :] == [0] * (len(matched) - 1):
-                return None
-            merged[i] = [WILD]
     return merged
 
 
-def _upper_bound(template: list[list[str]], call: list[list[str]]) -> int:
-    """At most this many fixed words can line up: a cheap test before aligning."""
-    return sum(sum((Counter(t for t in a if _word(t)) & Counter(b)).values()) for a, b in zip(template, call))
-
-
-def _align(template: list[str], call: list[str]) -> tuple[list[str], int]:
-    """The template's message narrowed to the words the call shares with it, and how many those are."""
+def _align(template: list[str], call: list[str]) -> tuple[list[str], int, int]:
+    """The template's message narrowed to the words the call shares with it, how many those
+    are, and the longest run of them."""
     matcher = SequenceMatcher(None, template, call, autojunk=False)
     merged: list[str] = []
-    matched = i = j = 0
+    matched = longest = i = j = 0
     for a, b, size in matcher.get_matching_blocks():
         if (a > i or b > j) and merged[-1:] != [WILD]:
             merged.append(WILD)
         block = template[a : a + size]
         merged += block
-        matched += sum(1 for t in block if _word(t))
+        words = sum(1 for t in block if _word(t))
+        matched, longest = matched + words, max(longest, words)
         i, j = a + size, b + size
-    return merged, matched
+    return merged, matched, longest
 
 
 def _word(token: str) -> bool:

@@ -3,6 +3,7 @@ templates they came from, real counts and token means, and the same report from 
 the process pool and a Dask cluster."""
 
 import json
+import random
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -177,3 +178,28 @@ def test_templates_first_seen_late_are_learned_after_the_merge(small_logs, monke
     reports = [audit_logs([small_logs[0]], workers=1, part_bytes=size).to_dict() for size in (10**9, 7_000)]
     assert reports[0] == reports[1]
     assert sorted(t["calls"] for t in reports[0]["templates"]) == [200] * 5
+
+
+def test_a_shared_system_prompt_does_not_join_different_user_templates(tmp_path):
+    rng = random.Random(3)
+    words = "alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega".split()
+
+    def fill(low: int, high: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(rng.randint(low, high)))
+
+    users = (
+        lambda: f"Translate this sentence into German, keeping names as they are: {fill(3, 20)}",
+        lambda: f"Summarize the text below in three bullet points.\n\n{fill(20, 80)}",
+        lambda: f"What is the capital of {rng.choice(words).title()}? Answer with one word.",
+    )
+    with open(tmp_path / "l.jsonl", "w") as out:
+        for i in range(300):
+            messages = [{"role": "system", "content": "You are a helpful assistant."}]
+            messages.append({"role": "user", "content": users[i % 3]()})
+            usage = {"prompt_tokens": 40, "completion_tokens": 5}
+            out.write(json.dumps({"messages": messages, "usage": usage}) + "\n")
+    report = audit_logs([tmp_path / "l.jsonl"], workers=1)
+    assert [t.calls for t in report.templates] == [100] * 3
+    assert "user: What is the capital of {*}? Answer with one word." in [
+        t.template.text.split("\n\n", 1)[1] for t in report.templates
+    ]
