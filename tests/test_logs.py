@@ -83,6 +83,7 @@ def test_byte_ranges_take_every_line_once(tmp_path):
         assert seen == list(range(300))
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_matches_the_process_pool(small_logs):
     jsonl, parquet = small_logs
     pool = audit_logs([jsonl, parquet], workers=2, part_bytes=60_000).to_dict()
