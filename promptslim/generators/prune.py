@@ -22,7 +22,7 @@ import numpy as np
 
 from ..constants import CJK, CLAUSE_END
 from ..errors import InputError
-from ..protect import Protected, Span, protect, span_toucher
+from ..protect import PLACEHOLDER, Protected, Span, markup_names, placeholders, protect, span_toucher
 from .shots import find_demonstrations
 
 if TYPE_CHECKING:
@@ -162,12 +162,11 @@ def _words(protected: Protected) -> list[Word]:
 
 
 def _question_start(text: str) -> int:
-    """Without demonstrations the question slot is the last paragraph holding a variable."""
-    from ..prompt import VARIABLE
-
-    last = None
-    for match in VARIABLE.finditer(text):
-        last = match
+    """Without demonstrations the question slot is the last paragraph holding a placeholder."""
+    last, markup = None, markup_names(text)
+    for match in PLACEHOLDER.finditer(text):
+        if placeholders(match.group(0), markup):  # a slot, not a markup tag
+            last = match
     if last is None:
         return len(text)
     para = text.rfind("\n\n", 0, last.start())
