@@ -56,16 +56,12 @@ _VOID_TAGS = frozenset("area base br col embed hr img input link meta param sour
 # (kind, pattern, substrings one of which every match holds: a cheap test that skips the scan)
 _PATTERNS: list[tuple[str, re.Pattern, tuple[str, ...]]] = [
     ("code", re.compile(r"`[^`\n]+`"), ("`",)),
-    (
-        "url",
-        re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`)\]]+|\bwww\.[^\s<>\"'`)\]]+", re.I),
-        ("://", "www.", "WWW.", "Www."),
-    ),
     ("email", re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"), ("@",)),
     (
         "quote",
         re.compile(
-            r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|「[^」\n]{1,300}」|『[^』\n]{1,300}』|(?<![\w])'[^'\n]{1,300}'(?![\w])"
+            # the look-behind comes after the quote mark: every alternative opens with its mark
+            r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|「[^」\n]{1,300}」|『[^』\n]{1,300}』|'(?<!\w')[^'\n]{1,300}'(?!\w)"
         ),
         ('"', "“", "「", "『", "'"),
     ),
@@ -73,6 +69,12 @@ _PATTERNS: list[tuple[str, re.Pattern, tuple[str, ...]]] = [
     # then jumps between candidate characters instead of trying the pattern at every position
     ("number", re.compile(r"[-+$\d](?:(?<=[-+])\$?\d+|(?<=\$)\d+|(?<=\d)\d*)(?:[.,:/]\d+)*%?"), tuple("0123456789")),
 ]
+
+
+# URLs are found from what every one holds ("://" or "www."), a fast literal search, and then
+# matched where they can start
+_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'`)\]]+|www\.[^\s<>\"'`)\]]+", re.I)
+_URL_HINT = re.compile(r"://|[wW][wW][wW]\.")
 
 
 @dataclass(frozen=True)
@@ -125,11 +127,27 @@ def protect(text: str, keep: Sequence[re.Pattern] | Sequence[str] = ()) -> Prote
 def _protect(text: str, keep: tuple[re.Pattern, ...]) -> Protected:
     text, spans = _strip_keep_markers(text)
     spans += [Span(m.start(), m.end(), "keep") for p in keep for m in p.finditer(text) if m.end() > m.start()]
-    spans += _fenced_blocks(text) + _structured_blocks(text) + _placeholder_spans(text)
+    spans += _fenced_blocks(text) + _structured_blocks(text) + _placeholder_spans(text) + _urls(text)
     for kind, pattern, needles in _PATTERNS:
         if any(n in text for n in needles):
             spans += [Span(m.start(), m.end(), kind) for m in pattern.finditer(text)]
     return Protected(text, tuple(_merge(spans)))
+
+
+def _urls(text: str) -> list[Span]:
+    """What `\\b(?:https?|ftp)://...|\\bwww\\....` finds, tried only at a scheme before "://" or at "www."."""
+    spans, end = [], 0
+    for hint in _URL_HINT.finditer(text):
+        at = hint.start()
+        for start in (at - 5, at - 4, at - 3) if hint.group(0) == "://" else (at,):  # https, http or ftp
+            if start < end or start < 0 or start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                continue
+            match = _URL.match(text, start)
+            if match is not None:
+                spans.append(Span(start, match.end(), "url"))
+                end = match.end()
+                break
+    return spans
 
 
 def _placeholder_spans(text: str) -> list[Span]:
