@@ -254,7 +254,7 @@ def test_findings_on_the_example_prompts():
     rules = {Path(p.id).name: {f.rule for f in p.findings} for p in report.prompts}
     assert "few-shot" in rules["sentiment-fewshot.txt"]
     assert "politeness" in rules["chinese-summary.txt"]  # 您好, 非常感谢
-    assert {"repeated sentence", "whitespace"} <= rules["support-triage.txt"]
+    assert {"repeated instruction", "whitespace"} <= rules["support-triage.txt"]
     assert "no length instruction" not in rules["json-extraction.txt"]  # "Output only the JSON object"
     shots = next(f for p in report.prompts for f in p.findings if f.rule == "few-shot")
     assert re.match(r"\d+ examples, [\d,]+ gpt-4o tokens", shots.detail)

@@ -162,7 +162,9 @@ def _words(protected: Protected) -> list[Word]:
 
 
 def _question_start(text: str) -> int:
-    """Without demonstrations the question slot is the last paragraph holding a placeholder."""
+    """Without demonstrations the question slot is the last paragraph holding a placeholder (else
+    its line). Placeholders are kept wherever they are; a prompt whose first line holds the last
+    of them has no question slot apart from them: it would be the whole instruction."""
     last, markup = None, markup_names(text)
     for match in PLACEHOLDER.finditer(text):
         if placeholders(match.group(0), markup):  # a slot, not a markup tag
@@ -170,7 +172,8 @@ def _question_start(text: str) -> int:
     if last is None:
         return len(text)
     para = text.rfind("\n\n", 0, last.start())
-    return para + 2 if para >= 0 else text.rfind("\n", 0, last.start()) + 1  # else its line
+    start = para + 2 if para >= 0 else text.rfind("\n", 0, last.start()) + 1
+    return start or len(text)
 
 
 def _token_offsets(model: ScoringContext, text: str) -> tuple[list[int], list[int]]:

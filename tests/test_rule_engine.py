@@ -1,0 +1,118 @@
+"""The rules engine's shortcuts give exactly what the plain way gives.
+
+Phrase tables are tries, URLs are found from "://" and "www.", quotes open with their mark,
+sentence rules are tried only after a sentence end, and every pass after the first looks only
+at the lines around the last edits. Each shortcut is checked here against the straightforward
+version it replaces, on texts made of the pieces that trigger the rules.
+"""
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from promptslim import protect as protect_module
+from promptslim.generators import rules
+from promptslim.protect import protect
+
+FRAGMENTS = [
+    *(". ", "! ", "? ", ".  ", "?\t", ".\n", "\n", "\n\n\n", " \n", "\t\n", "  ", " \t", "\t", " ", ",", " ,", " ."),
+    *(" ;", " :", " !", " ?", "\u00a0", "\r\n", "**bold**", "__under__", "!!", "??", "(", "> ", "- ", "1. ", "## "),
+    *("please", "Please", "kindly", "if possible,", "just", "really", "very", "the", "a", "an", "The", "A", "not"),
+    *("I would like you to", "could you please", "Would you kindly", "Hello there!", "Hi,", "Dear assistant,"),
+    *("Thank you in advance!", "Thanks!", "Thank you so much for your help.", "your help is greatly appreciated."),
+    *("It is very important that you", "please note that", "keep in mind that", "it would be great if you could"),
+    *("and I want you to read", ", I need you to list", "that is below", "which are listed", "a few", "the Rings"),
+    *("Answer in English.", "Answer in English.", "Return only the JSON object.", "Text:", "Email:\n", "Summary:"),
+    *("Anna: Hi, please.", "{name}", "${x:y}", "[USER]", "<slot>", "`code`", "42", '"quoted, please"', "www.a.io"),
+    *("您好，", "请", "麻烦你帮我", "非常感谢！", "进行总结", "的时候", "一下"),
+]
+PHRASES = sorted({**rules.EN_VERBOSE, **rules.EN_TERSE})
+pieces = st.one_of(
+    st.sampled_from(FRAGMENTS + PHRASES).flatmap(lambda t: st.sampled_from([t, t.upper(), t.capitalize()])),
+    st.text(max_size=3),
+)
+texts = st.lists(st.tuples(st.sampled_from(["", " ", ". ", "\n", "\n\n"]), pieces).map("".join), max_size=40).map(
+    "".join
+)
+
+
+def spans(matches) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in matches]
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_a_phrase_trie_finds_what_the_plain_alternation_finds(text):
+    folded = text.lower()
+    for words in (list(rules.EN_VERBOSE), PHRASES, rules.EN_HEDGES):
+        plain = re.compile(
+            "|".join(re.escape(w) + (r"\b" if w[-1].isalnum() else "") for w in sorted(words, key=len, reverse=True))
+        )
+        trie = re.compile(rules._trie(words))
+        assert [(m.start(), m.group(0)) for m in trie.finditer(folded)] == [
+            (m.start(), m.group(0)) for m in plain.finditer(folded)
+        ]
+
+
+URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`)\]]+|\bwww\.[^\s<>\"'`)\]]+", re.I)
+QUOTE = re.compile(
+    r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|「[^」\n]{1,300}」|『[^』\n]{1,300}』|(?<![\w])'[^'\n]{1,300}'(?![\w])"
+)
+links = st.lists(
+    st.sampled_from(["http://a.b", "https://x.io/p?q=1", "ftp://f", "www.s.org", "WWW.T.COM", "xhttp://n", "://", "'"])
+    | st.sampled_from([" ", "a", "_", "(", "\n", "'", '"', "9", "é"])
+    | st.text(max_size=2),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(links)
+def test_urls_and_quotes_are_found_as_their_plain_patterns_find_them(text):
+    assert [(s.start, s.end) for s in protect_module._urls(text)] == spans(URL.finditer(text))
+    quote = next(p for kind, p, _ in protect_module._PATTERNS if kind == "quote")
+    assert spans(quote.finditer(text)) == spans(QUOTE.finditer(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.sampled_from(rules.LEVELS))
+def test_sentence_rules_are_tried_at_every_sentence_start(text, level):
+    """The openers are tried after . ! or ? and one or two spaces or breaks, on a new line,
+    and at the text's start: where the plain look-behind pattern puts them."""
+    table = rules._sentence_table(level)
+    words = rules._trie(
+        w for _, kind, ws, _ in rules.SENTENCE_RULES if level == "aggressive" or kind != "aggressive" for w in ws
+    )
+    plain = re.compile(rf"(?:^|(?<=\n)|(?<=[.!?][ \t\n])|(?<=[.!?][ \t\n][ \t\n]))[ \t]*(?={words})")
+    folded = text.lower()
+    starts = {m.end() for m in table.pattern.finditer(folded)}
+    assert starts == {m.end() for m in plain.finditer(folded)}
+
+
+def full_passes(text: str, level: str) -> str:
+    """The fixpoint the plain way: every pass looks at the whole text."""
+    protected = protect(text)
+    run = rules._Run(rules._Text(protected.text, protected.spans, level))
+    for _ in range(rules.MAX_PASSES):
+        edits = run.find(None)
+        if not edits:
+            break
+        run.apply(edits)
+    return run.t.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.sampled_from(rules.LEVELS))
+def test_passes_over_the_edited_lines_reach_the_fixpoint_of_whole_passes(text, level):
+    protected = protect(text)
+    run = rules._Run(rules._Text(protected.text, protected.spans, level))
+    assert run.run() == full_passes(text, level)
+
+
+def test_the_fragments_reach_every_rule():
+    # else the properties above could pass without ever trying a rule
+    text = "Hello there! " + " ".join(FRAGMENTS + PHRASES) + " Thanks!"
+    found = {e.rule for level in rules.LEVELS for e in rules.find_edits(protect(text), level)}
+    assert found >= {"whitespace", "politeness", "filler", "verbose phrase", "article", "copula", "markup"}
+    assert any(e.rule == "repeated instruction" for e in rules.find_edits(protect("Answer in English.\n" * 2)))
