@@ -84,6 +84,22 @@ def test_only_an_exact_repeated_instruction_line_goes(text, out):
 
 
 @pytest.mark.parametrize(
+    "text, out",
+    [
+        ("Hello!\n\nSummarise this.", "Summarise this."),
+        ("Summarise the text.\n\nMany thanks!\n\nText: {x}", "Summarise the text.\n\nText: {x}"),
+        ("Please reply in French. Thank you in advance for your help!", "Reply in French."),
+        ("Summarise the text in order to save time, please.", "Summarise the text to save time."),
+        ("Dear assistant, please list the risks.", "List the risks."),
+        ("Answer in English.  Be brief.   \nThanks!", "Answer in English. Be brief."),
+        ("Please note that the input may be empty.", "The input may be empty."),
+    ],
+)
+def test_safe_removes_what_is_said_to_the_model(text, out):
+    assert rules.compress(text).text == out
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "He smiled.\nHello! Great to see you.",  # a greeting after the start: dialogue as much as politeness

@@ -77,8 +77,8 @@ def detect_language(text: str) -> str:
 # letter to the next word. (name, kind, the words an opener starts with, the rest of its
 # pattern), on the lower-cased text. "polite" edits are made at the safe level, but never in
 # demonstrations or quoted data; "aggressive" ones only at the aggressive level. At the safe
-# level a greeting goes only at the very start of the text, a bare "Thanks!" or a sign-off
-# only at its very end.
+# level a greeting goes only at the very start of the text or as a paragraph of its own, a
+# bare "Thanks!" or a sign-off only at its very end or as a paragraph of its own.
 _END = r"[ \t]*"
 _THANKS = ("thank you", "thanks", "many thanks", "and thank you", "and thanks")
 SENTENCE_RULES: list[tuple[str, str, tuple[str, ...], str]] = [
@@ -364,7 +364,8 @@ DATA_LABELS = (
     "text|input|e-?mail|message|messages|document|article|passages?|context|story|reviews?|transcript|conversation"
     "|dialog(?:ue)?|chat|thread|ticket|content|source|data|excerpt|quote|notes|post|comments?|feedback|description"
     "|code|query|question|user|customer|original|paragraph|sentence|poem|lyrics|essay|report|letter|book|chapter"
-    "|examples?|samples?|原文|文本|评论|对话|邮件"
+    "|examples?|samples?|recipe|script|logs?|diff|table|file|page|abstract|draft|profile|bio|resume|cv|listing"
+    "|原文|文本|评论|对话|邮件"
 )
 
 
@@ -512,8 +513,9 @@ def _opener(t: _Text, at: int, opener: re.Pattern, kinds: dict[str, str]) -> Edi
     name, text, end = match.lastgroup, t.text, match.end()
     kind = kinds[name]
     if name in _SAFE_AT_TEXT_START and text[:at].strip() or name in _SAFE_AT_TEXT_END and text[end:].strip():
-        kind = "aggressive"  # a greeting or a bare thanks elsewhere: said in a story or a dialogue as much as to us
-    lead = name in _LEAD_RULES or name in _SAFE_AT_TEXT_START and "," in t.folded[at:end]
+        if not _paragraph(text, at, end):  # in a paragraph, a greeting or thanks is a story's or a dialogue's
+            kind = "aggressive"
+    lead = name in _LEAD_RULES or name in ("greeting", "dear") and "," in t.folded[at:end]  # "Hi, can you..."
     if not lead:
         return _edit(t, "politeness", at, end, "", kind)
     if end >= len(text) or not text[end].isalpha():
@@ -524,6 +526,19 @@ def _opener(t: _Text, at: int, opener: re.Pattern, kinds: dict[str, str]) -> Edi
     if text[at].islower():  # the sentence started in lower case: it goes on in lower case
         nxt = nxt.lower()
     return _edit(t, _LEAD_RULES.get(name, "politeness"), at, end + 1, nxt, kind)
+
+
+def _paragraph(text: str, start: int, end: int) -> bool:
+    """Is [start, end) a paragraph of its own: a blank line (or the text's edge) on both sides?"""
+    line_start, line_end = text.rfind("\n", 0, start) + 1, text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if text[line_start:start].strip() or text[end:line_end].strip():
+        return False
+    above = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    below = text.find("\n", line_end + 1)
+    blank_above = line_start == 0 or not text[above : line_start - 1].strip()
+    blank_below = line_end == len(text) or not text[line_end + 1 : len(text) if below < 0 else below].strip()
+    return blank_above and blank_below
 
 
 # -- phrase tables: one trie each
