@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .errors import InputError
 
@@ -74,11 +75,9 @@ _PATTERNS: list[tuple[str, re.Pattern, tuple[str, ...]]] = [
 # URLs are found from what every one holds ("://" or "www."), a fast literal search, and then
 # matched where they can start
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'`)\]]+|www\.[^\s<>\"'`)\]]+", re.I)
-_URL_HINT = re.compile(r"://|[wW][wW][wW]\.")
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):  # a tuple: a long prompt has tens of thousands (every number is one)
     start: int
     end: int
     kind: str
@@ -136,10 +135,15 @@ def _protect(text: str, keep: tuple[re.Pattern, ...]) -> Protected:
 
 def _urls(text: str) -> list[Span]:
     """What `\\b(?:https?|ftp)://...|\\bwww\\....` finds, tried only at a scheme before "://" or at "www."."""
+    lower = text.lower()
+    if len(lower) != len(text):  # U+0130 lowers to two characters
+        lower = text.replace("\u0130", "i").lower()
+    if "://" not in text and "www." not in lower:
+        return []
+    hints = sorted([(at, "://") for at in find_all(text, "://")] + [(at, "www.") for at in find_all(lower, "www.")])
     spans, end = [], 0
-    for hint in _URL_HINT.finditer(text):
-        at = hint.start()
-        for start in (at - 5, at - 4, at - 3) if hint.group(0) == "://" else (at,):  # https, http or ftp
+    for at, hint in hints:
+        for start in (at - 5, at - 4, at - 3) if hint == "://" else (at,):  # https, http or ftp
             if start < end or start < 0 or start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue
             match = _URL.match(text, start)
@@ -148,6 +152,15 @@ def _urls(text: str) -> list[Span]:
                 end = match.end()
                 break
     return spans
+
+
+def find_all(text: str, needle: str) -> list[int]:
+    """Every position where `needle` starts (overlapping ones too)."""
+    out, pos = [], text.find(needle)
+    while pos >= 0:
+        out.append(pos)
+        pos = text.find(needle, pos + 1)
+    return out
 
 
 def _placeholder_spans(text: str) -> list[Span]:

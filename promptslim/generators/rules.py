@@ -27,18 +27,19 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
+from typing import NamedTuple
 
 from ..constants import CJK
-from ..protect import Protected, Span, protect, span_toucher
+from ..protect import Protected, Span, find_all, protect, span_toucher
 
 LEVELS = ("safe", "aggressive")
 DEFAULT_LEVEL = "safe"
 MAX_PASSES = 24  # later passes only look at the lines around the last edits
 WINDOW_LINES = 2  # lines around an edit that a later pass scans again
+MATCH_REACH = 400  # characters a rule's match may run past the window it starts in (the longest: ~160)
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):  # a tuple: made by the thousand
     rule: str
     start: int
     end: int
@@ -352,21 +353,21 @@ ZH_VERBOSE = {
 }
 # the first words of an instruction line: only such a line, said twice word for word, may go
 DIRECTIVES = (
-    "answer|reply|respond|write|return|output|use|keep|do|don't|never|always|only|make|ensure|remember|be|avoid"
-    "|include|list|give|provide|summarise|summarize|translate|classify|explain|format|follow|read|check|add|remove"
-    "|describe|identify|extract|generate|create|rewrite|focus|consider|note|please|stay|limit|state|mention|cite"
-    "|ignore|treat|assume|act|refuse|label|choose|select|rate|score|compare|tell|show|print|convert|fix|correct"
-    "|review|analyse|analyze|evaluate|determine|decide|find|highlight|flag|put|set|start|end|begin|finish|respect"
-    "|important|reminder|you must|you should|you will|your answer|your reply|your response|your output"
-)
+    "answer reply respond write return output use keep do don't never always only make ensure remember be avoid"
+    " include list give provide summarise summarize translate classify explain format follow read check add remove"
+    " describe identify extract generate create rewrite focus consider note please stay limit state mention cite"
+    " ignore treat assume act refuse label choose select rate score compare tell show print convert fix correct"
+    " review analyse analyze evaluate determine decide find highlight flag put set start end begin finish respect"
+    " important reminder"
+).split() + ["you must", "you should", "you will", "your answer", "your reply", "your response", "your output"]
 # labels after which a prompt quotes data (its wording is not the prompt's to change)
 DATA_LABELS = (
-    "text|input|e-?mail|message|messages|document|article|passages?|context|story|reviews?|transcript|conversation"
-    "|dialog(?:ue)?|chat|thread|ticket|content|source|data|excerpt|quote|notes|post|comments?|feedback|description"
-    "|code|query|question|user|customer|original|paragraph|sentence|poem|lyrics|essay|report|letter|book|chapter"
-    "|examples?|samples?|recipe|script|logs?|diff|table|file|page|abstract|draft|profile|bio|resume|cv|listing"
-    "|原文|文本|评论|对话|邮件"
-)
+    "text input email e-mail message messages document article passage passages context story review reviews"
+    " transcript conversation dialog dialogue chat thread ticket content source data excerpt quote notes post comment"
+    " comments feedback description code query question user customer original paragraph sentence poem lyrics essay"
+    " report letter book chapter example examples sample samples recipe script log logs diff table file page abstract"
+    " draft profile bio resume cv listing 原文 文本 评论 对话 邮件"
+).split()
 
 
 # ---------------------------------------------------------------- regex building
@@ -460,7 +461,10 @@ class _Table:
             return  # a later pass looks at a few lines: cheaper to scan them than to test the needles
         source = t.text if self.cjk else t.folded
         for lo, hi in windows or [(0, len(source))]:
-            for match in self.pattern.finditer(source, max(0, lo - 1)):  # from the line break before
+            # from the line break before the window to a line break well after it: a match that
+            # starts in the window is seen whole, and the scan stops soon after the window
+            stop = source.find("\n", hi + MATCH_REACH) if hi < len(source) else -1
+            for match in self.pattern.finditer(source, max(0, lo - 1), len(source) if stop < 0 else stop + 1):
                 if match.start() >= hi:
                     break
                 edit = self.edit(t, match)
@@ -485,10 +489,11 @@ class _Heads:
         self.after = re.compile(f"{head}{lead}(?P<phrase>{body})")
         self.first = re.compile(f"{lead}(?P<phrase>{body})")
 
-    def finditer(self, text: str, pos: int = 0) -> Iterator[re.Match]:
-        if pos == 0 and (first := self.first.match(text)) is not None:
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match]:
+        endpos = len(text) if endpos is None else endpos
+        if pos == 0 and (first := self.first.match(text, 0, endpos)) is not None:
             yield first
-        yield from self.after.finditer(text, pos)
+        yield from self.after.finditer(text, pos, endpos)
 
 
 @cache
@@ -685,11 +690,11 @@ def _tables(level: str) -> tuple[_Table, ...]:
 # ---------------------------------------------------------------- quoted data and repeated lines
 
 # on the lower-cased text, from the line break before (the engine skips from break to break)
-_DATA_LABEL = _Heads(rf"(?:#+[ \t]*)?(?:[\w-]+ )?(?:{DATA_LABELS})(?: [\w-]+)?[ \t]*[:：]", "\n", r"[ \t]*")
+_DATA_LABEL = _Heads(rf"(?:#+[ \t]*)?(?:[\w-]+ )?{_trie(DATA_LABELS)}(?: [\w-]+)?[ \t]*[:：]", "\n", r"[ \t]*")
 # quoted data runs to a heading, an answer cue ("Summary:" alone on its line) or a paragraph
 # that opens with an instruction
 _DATA_END = re.compile(
-    rf"\n[ \t]*(?:#+ |[^\W\d][\w ]{{0,30}}[:：][ \t]*(?=\n|$))|\n[ \t]*\n[ \t]*(?=(?:{DIRECTIVES})\b)"
+    rf"\n[ \t]*(?:#+ |[^\W\d][\w ]{{0,30}}[:：][ \t]*(?=\n|$))|\n[ \t]*\n[ \t]*(?={_trie(DIRECTIVES)})"
 )
 
 
@@ -724,7 +729,7 @@ def data_regions(text: str) -> tuple[Span, ...]:
 
 
 # an instruction line, from the line break before it (the engine skips from break to break)
-_INSTRUCTION_LINE = _Heads(rf"(?:{DIRECTIVES})\b[:,]?[ \t]+\S[^\n]*", "\n", r"[ \t]*")
+_INSTRUCTION_LINE = _Heads(rf"{_trie(DIRECTIVES)}[:,]?[ \t]+\S[^\n]*", "\n", r"[ \t]*")
 
 
 def _repeated_lines(t: _Text) -> list[Edit]:
@@ -832,12 +837,14 @@ def _mapper(edits: Sequence[Edit]) -> Callable[[int], int]:
     return new
 
 
-def _windows(text: str, edits: Sequence[Edit], new: Callable[[int], int]) -> list[tuple[int, int]]:
+def _windows(text: str, edits: Sequence[Edit]) -> list[tuple[int, int]]:
     """The lines around each edit, in the edited text, merged."""
     windows: list[tuple[int, int]] = []
+    shift = 0
     for edit in edits:
-        lo = new(edit.start)
+        lo = edit.start + shift
         hi = lo + len(edit.after)
+        shift += len(edit.after) - (edit.end - edit.start)
         for _ in range(WINDOW_LINES):
             lo = text.rfind("\n", 0, max(0, lo - 1)) + 1
             nxt = text.find("\n", hi + 1)
@@ -847,6 +854,18 @@ def _windows(text: str, edits: Sequence[Edit], new: Callable[[int], int]) -> lis
         else:
             windows.append((lo, hi + 1))
     return windows
+
+
+def _shifted(spans: Sequence[Span], edits: Sequence[Edit]) -> list[Span]:
+    """Protected spans at their places once the edits are applied: edits lie wholly in free text,
+    so both are in text order and a span moves by what the edits before it changed."""
+    out, shift, i = [], 0, 0
+    for span in spans:
+        while i < len(edits) and edits[i].end <= span.start:
+            shift += len(edits[i].after) - (edits[i].end - edits[i].start)
+            i += 1
+        out.append(Span(span.start + shift, span.end + shift, span.kind))
+    return out
 
 
 class _Run:
@@ -862,12 +881,14 @@ class _Run:
         return _choose(found + (_repeated_lines(self.t) if windows is None else []), self.t.text)
 
     def apply(self, edits: list[Edit]) -> list[tuple[int, int]]:
-        t, new = self.t, _mapper(edits)
+        t = self.t
         text = apply_edits(t.text, edits)
-        spans = [Span(new(s.start), new(s.end), s.kind) for s in t.spans]
-        data = None if t._data is None else [Span(new(s.start), new(s.end), s.kind) for s in t._data]
-        self.t = _Text(text, spans, t.level, data)
-        return _windows(text, edits, new)
+        data = None
+        if t._data is not None:  # quoted data may hold edits (safe ones): its ends move with them
+            new = _mapper(edits)
+            data = [Span(new(s.start), new(s.end), s.kind) for s in t._data]
+        self.t = _Text(text, _shifted(t.spans, edits), t.level, data)
+        return _windows(text, edits)
 
     def run(self) -> str:
         edits = self.first = self.find(None)
@@ -924,7 +945,7 @@ def _trimmed(out: str, before: str) -> str:
 
 def _without_cr(protected: Protected) -> Protected:
     text = protected.text
-    crs = _positions(text, "\r")
+    crs = find_all(text, "\r")
 
     def lf(pos: int) -> int:
         return pos - bisect_right(crs, pos - 1)
@@ -933,17 +954,9 @@ def _without_cr(protected: Protected) -> Protected:
     return Protected(text.replace("\r\n", "\n"), spans)
 
 
-def _positions(text: str, ch: str) -> list[int]:
-    out, pos = [], text.find(ch)
-    while pos >= 0:
-        out.append(pos)
-        pos = text.find(ch, pos + 1)
-    return out
-
-
 def _with_cr(edits: Sequence[Edit], original: str) -> list[Edit]:
     """Edits found on the text without CR, in the positions of the CRLF text."""
-    breaks = _positions(original.replace("\r\n", "\n"), "\n")
+    breaks = find_all(original.replace("\r\n", "\n"), "\n")
 
     def crlf(pos: int) -> int:
         return pos + bisect_right(breaks, pos - 1)
