@@ -12,6 +12,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..prompt import Message, Prompt
 from ..protect import has_placeholder, preserved, protect
@@ -31,9 +32,10 @@ class Demo:
     answer: tuple[int, int] | None = None  # where that answer stands in the text
 
 
-def find_demonstrations(text: str) -> list[Demo]:
+@lru_cache(maxsize=16)  # the rules, the findings and the generators ask about the same text
+def find_demonstrations(text: str) -> tuple[Demo, ...]:
     """The few-shot demonstrations of a completion prompt, in order."""
-    return _labelled_blocks(text) or _example_sections(text)
+    return tuple(_labelled_blocks(text) or _example_sections(text))
 
 
 def _labelled_blocks(text: str) -> list[Demo]:
