@@ -8,7 +8,7 @@ version it replaces, on texts made of the pieces that trigger the rules.
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from promptslim import protect as protect_module
@@ -25,6 +25,7 @@ FRAGMENTS = [
     *("and I want you to read", ", I need you to list", "that is below", "which are listed", "a few", "the Rings"),
     *("Answer in English.", "Answer in English.", "Return only the JSON object.", "Text:", "Email:\n", "Summary:"),
     *("Anna: Hi, please.", "{name}", "${x:y}", "[USER]", "<slot>", "`code`", "42", '"quoted, please"', "www.a.io"),
+    *("Hi! Thanks so much for taking the time to help with this.", "{# v3 #}", "Many thanks!", "\n\n"),
     *("您好，", "请", "麻烦你帮我", "非常感谢！", "进行总结", "的时候", "一下"),
 ]
 PHRASES = sorted({**rules.EN_VERBOSE, **rules.EN_TERSE})
@@ -108,6 +109,24 @@ def test_passes_over_the_edited_lines_reach_the_fixpoint_of_whole_passes(text, l
     protected = protect(text)
     run = rules._Run(rules._Text(protected.text, protected.spans, level))
     assert run.run() == full_passes(text, level)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.sampled_from(rules.LEVELS))
+@example("Hi! Thanks so much for taking the time to help with this.\n\n\n{x}", "safe")  # a removed line's break
+def test_every_pass_makes_disjoint_edits_that_leave_the_spans_in_place(text, level):
+    protected = protect(text)
+    spans = [protected.text[s.start : s.end] for s in protected.spans]
+    run = rules._Run(rules._Text(protected.text, protected.spans, level))
+    edits = run.find(None)
+    for _ in range(rules.MAX_PASSES):
+        if not edits:
+            break
+        assert all(a.end <= b.start for a, b in zip(edits, edits[1:]))
+        assert not any(run.t.touches(e.start, e.end) for e in edits)
+        run.apply(edits)
+        assert [run.t.text[s.start : s.end] for s in run.t.spans] == spans
+        edits = run.find(None)
 
 
 def test_the_fragments_reach_every_rule():

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from promptslim.compress import compress
 from promptslim.generators import rules
-from promptslim.protect import placeholders
+from promptslim.protect import placeholders, preserved, protect
 
 
 def cli_compress(stdin: str, *args: str) -> str:
@@ -97,6 +97,14 @@ def test_only_an_exact_repeated_instruction_line_goes(text, out):
 )
 def test_safe_removes_what_is_said_to_the_model(text, out):
     assert rules.compress(text).text == out
+
+
+@pytest.mark.parametrize("level", rules.LEVELS)
+def test_a_removed_line_takes_its_break_and_the_blank_lines_after_it_stay_in_place(level):
+    text = "Hi! Thanks so much for taking the time to help with this.\n\n\n{# v3 #}\n\nReply to {name}.\n\n\nThanks!"
+    out = rules.compress(text, level=level).text
+    assert out == "{# v3 #}\n\nReply to {name}."
+    assert preserved(protect(text), out)
 
 
 @pytest.mark.parametrize(

@@ -795,6 +795,8 @@ def _whole_lines(edits: list[Edit], text: str) -> list[Edit]:
             if lo < 0 or out and out[-1].end > lo:
                 lo = line_start
             out.append(Edit(edit.rule, lo, hi, text[lo:hi], ""))
+            while j < len(edits) and edits[j].start < hi:
+                j += 1  # an edit of the line break the line takes with it (a blank-line run): the next pass's
             i = j
             continue
         head = text[line_start : edit.start]
