@@ -42,18 +42,22 @@ def spans(matches) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in matches]
 
 
+def plain(words) -> re.Pattern:
+    """The alternation a trie replaces: longest phrase first, a word's end at a word boundary."""
+    ordered = sorted(words, key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) + (r"\b" if w[-1].isalnum() else "") for w in ordered))
+
+
+TABLES = [(plain(words), re.compile(rules._trie(words))) for words in (rules.EN_VERBOSE, PHRASES, rules.EN_HEDGES)]
+
+
 @settings(max_examples=300, deadline=None)
 @given(texts)
 def test_a_phrase_trie_finds_what_the_plain_alternation_finds(text):
     folded = text.lower()
-    for words in (list(rules.EN_VERBOSE), PHRASES, rules.EN_HEDGES):
-        plain = re.compile(
-            "|".join(re.escape(w) + (r"\b" if w[-1].isalnum() else "") for w in sorted(words, key=len, reverse=True))
-        )
-        trie = re.compile(rules._trie(words))
-        assert [(m.start(), m.group(0)) for m in trie.finditer(folded)] == [
-            (m.start(), m.group(0)) for m in plain.finditer(folded)
-        ]
+    for alternation, trie in TABLES:
+        found = [(m.start(), m.group(0)) for m in trie.finditer(folded)]
+        assert found == [(m.start(), m.group(0)) for m in alternation.finditer(folded)]
 
 
 URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`)\]]+|\bwww\.[^\s<>\"'`)\]]+", re.I)
@@ -76,19 +80,24 @@ def test_urls_and_quotes_are_found_as_their_plain_patterns_find_them(text):
     assert spans(quote.finditer(text)) == spans(QUOTE.finditer(text))
 
 
+def sentence_starts(level: str) -> re.Pattern:
+    """Where the plain look-behind pattern puts a sentence start that an opener's words follow."""
+    rules_ = [rule for rule in rules.SENTENCE_RULES if level == "aggressive" or rule[1] != "aggressive"]
+    words = rules._trie(w for rule in rules_ for w in rule[2])
+    return re.compile(rf"(?:^|(?<=\n)|(?<=[.!?][ \t\n])|(?<=[.!?][ \t\n][ \t\n]))[ \t]*(?={words})")
+
+
+STARTS = {level: sentence_starts(level) for level in rules.LEVELS}
+
+
 @settings(max_examples=300, deadline=None)
 @given(texts, st.sampled_from(rules.LEVELS))
 def test_sentence_rules_are_tried_at_every_sentence_start(text, level):
     """The openers are tried after . ! or ? and one or two spaces or breaks, on a new line,
-    and at the text's start: where the plain look-behind pattern puts them."""
-    table = rules._sentence_table(level)
-    words = rules._trie(
-        w for _, kind, ws, _ in rules.SENTENCE_RULES if level == "aggressive" or kind != "aggressive" for w in ws
-    )
-    plain = re.compile(rf"(?:^|(?<=\n)|(?<=[.!?][ \t\n])|(?<=[.!?][ \t\n][ \t\n]))[ \t]*(?={words})")
+    and at the text's start."""
     folded = text.lower()
-    starts = {m.end() for m in table.pattern.finditer(folded)}
-    assert starts == {m.end() for m in plain.finditer(folded)}
+    starts = {m.end() for m in rules._sentence_table(level).pattern.finditer(folded)}
+    assert starts == {m.end() for m in STARTS[level].finditer(folded)}
 
 
 def full_passes(text: str, level: str) -> str:
