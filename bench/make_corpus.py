@@ -2,8 +2,11 @@
 
 The corpus mixes many kinds of prompts (support triage, summarisation, extraction,
 few-shot classification, code review, translation, answer-with-context, agent system
-prompts, Chinese prompts), in verbose and concise styles, with template variables,
-code and JSON blocks, numbers and URLs. Sizes range from about 100 bytes to about 20 KB.
+prompts, Chinese prompts, "act as" role prompts, recipes with numbered steps, stories with
+dialogue, Jinja templates), in verbose and concise styles, with code and JSON blocks,
+numbers and URLs. Each prompt writes its slots in one template style: {{x}}, {x} with
+conversions and format specs, ${x} and ${x:default}, $x, [X], <x>, __X__, %(x)s, <<x>> or
+Jinja; some files have CRLF line endings. Sizes range from about 100 bytes to about 20 KB.
 Standard library only; the same seed always gives the same files.
 
     python bench/make_corpus.py [OUT_DIR] [--count N] [--seed S]
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -583,8 +587,44 @@ def _fill(rng: random.Random, template: str) -> str:
     )
 
 
+# how a prompt writes its slots: (style, weight); each prompt keeps one style throughout
+SLOT_STYLES = [
+    ("mustache", 30),
+    ("format", 14),
+    ("dollar", 14),
+    ("bracket", 8),
+    ("angle", 7),
+    ("dunder", 5),
+    ("percent", 5),
+    ("shell", 4),
+    ("double_angle", 3),
+    ("jinja", 10),
+]
+CRLF_SHARE = 0.06  # prompts written with Windows line endings
+
+
 def _var(rng: random.Random, default: str | None = None) -> str:
-    return "{{" + (default or rng.choice(VAR_NAMES)) + "}}"
+    return _slot(getattr(rng, "slot_style", "mustache"), default or rng.choice(VAR_NAMES), rng)
+
+
+def _slot(style: str, name: str, rng: random.Random) -> str:
+    upper = name.upper()
+    return {
+        "mustache": lambda: "{{" + name + "}}",
+        "format": lambda: (
+            "{" + name + rng.choice(["", "", "!r", ":>12", ":.2f"] if name == "amount" else ["", "", "!s"]) + "}"
+        ),
+        "dollar": lambda: (
+            "${" + name + (":" + rng.choice(["n/a", "none", "USD", "en"]) if rng.random() < 0.4 else "") + "}"
+        ),
+        "bracket": lambda: "[" + upper + "]",
+        "angle": lambda: "<" + name + ">",
+        "dunder": lambda: "__" + upper + "__",
+        "percent": lambda: "%(" + name + ")s",
+        "shell": lambda: "$" + name,
+        "double_angle": lambda: "<<" + name + ">>",
+        "jinja": lambda: "{{ " + name + (" | trim" if rng.random() < 0.3 else "") + " }}",
+    }[style]()
 
 
 def _verbosify(rng: random.Random, sentence: str, level: float) -> str:
@@ -956,6 +996,107 @@ def t_short(rng, verbose, target):
     return text
 
 
+ROLES = [
+    ("travel guide", "I will tell you where I am and you will suggest places to visit nearby", "I am in {place}"),
+    ("Linux terminal", "I will type commands and you will reply with what the terminal should show", "pwd"),
+    ("English translator and improver", "I will speak to you in any language and you will answer in English", "{text}"),
+    ("interviewer for the {position} position", "I will be the candidate and you will ask me the questions", "Hi"),
+    ("personal trainer", "I will give you my goals and you will make a plan", "I want to run {distance}"),
+    ("storyteller", "you will come up with short stories for {audience}", "a story about {topic}"),
+]
+RECIPE_STEPS = [
+    "Stir the mixture for five minutes.",
+    "Add the flour and a pinch of salt.",
+    "Let the dough rest for ten minutes.",
+    "Preheat the oven to 200 degrees.",
+    "Stir the mixture for five minutes.",
+    "Pour the batter into the tin.",
+    "Bake until golden, about 25 minutes.",
+    "Check the centre with a skewer.",
+]
+STORY_LINES = [
+    "The bell rang twice and nobody came.",
+    '"Is anyone there?" Mara asked.',
+    "The old man looked up from his book.",
+    "Mara: I have been waiting for an hour.",
+    "Owen: Then wait a little longer, please.",
+    "The bell rang twice and nobody came.",
+    "Outside, the rain kept falling on the empty square.",
+    "She thanked him and walked to the door.",
+]
+
+
+def t_role(rng, verbose, target):
+    """'Act as' prompts, the kind public collections hold, with ${x} and ${x:default} slots."""
+    role, task, first = rng.choice(ROLES)
+    fill = {
+        "place": "position",
+        "text": "text",
+        "position": "position",
+        "distance": "distance",
+        "audience": "audience",
+        "topic": "topic",
+    }
+    role = role.format(position=_var(rng, "position"))
+    first = re.sub(r"\{(\w+)\}", lambda m: _var(rng, fill[m.group(1)]), first)
+    task = re.sub(r"\{(\w+)\}", lambda m: _var(rng, fill[m.group(1)]), task)
+    opener = "I want you to act as" if verbose or rng.random() < 0.6 else "Act as"
+    article = "an" if role[0] in "aeiouAEIOU" else "a"
+    body = [
+        f"{opener} {article} {role}. {task[0].upper() + task[1:]}.",
+        _ask(rng, verbose, "reply only with your answer and do not write explanations"),
+        f'My first request is "{first}"' if rng.random() < 0.5 else f"My first request: {first}",
+    ]
+    while len("\n\n".join(body)) < target - 400:
+        body.insert(-1, _verbosify(rng, _paragraph(rng, rng.randint(2, 4)), 0.5 if verbose else 0.0))
+    return _wrap(rng, verbose, body)
+
+
+def _lines(rng, pool: list[str], target: int) -> list[str]:
+    """The pool's lines in order, then more of them drawn again (so some repeat), to about `target`."""
+    lines = list(pool)
+    while sum(len(x) for x in lines) < target:
+        lines += rng.sample(pool, 3)
+    return lines
+
+
+def t_recipe(rng, verbose, target):
+    """Numbered steps that repeat a step on purpose: a repeat in a list is not redundancy."""
+    steps = _lines(rng, RECIPE_STEPS, target - 400)
+    body = [
+        _ask(rng, verbose, f"rewrite the recipe below for {_var(rng, 'audience')} and keep every step in order"),
+        "Recipe:\n" + "\n".join(f"{i + 1}. {step}" for i, step in enumerate(steps)),
+        "Rewritten recipe:",
+    ]
+    return _wrap(rng, verbose, body)
+
+
+def t_story(rng, verbose, target):
+    """Narrative with dialogue and a refrain: repeated lines carry meaning."""
+    lines = _lines(rng, STORY_LINES, target - 400)
+    body = [
+        _ask(rng, verbose, f"continue the story below in the same voice, in about {rng.choice([100, 200, 300])} words"),
+        "Story:\n" + "\n".join(lines),
+        f"Continue from where {_var(rng, 'character')} stops.",
+    ]
+    return _wrap(rng, verbose, body, cue=False)
+
+
+def t_jinja(rng, verbose, target):
+    """A Jinja template: statements and comments are slots too."""
+    body = [
+        "{# support reply template, v" + str(rng.randint(2, 9)) + " #}",
+        _ask(rng, verbose, "write a short reply to the customer message below"),
+        "{% if premium %}The customer is on the premium plan: offer a call back.{% else %}"
+        "Point the customer to the help centre.{% endif %}",
+        "{% for item in orders %}- order {{ item.id }}: {{ item.status }}\n{% endfor %}",
+    ]
+    while len("\n\n".join(body)) < target - 300:
+        body.append(_verbosify(rng, _paragraph(rng, rng.randint(2, 5)), 0.5 if verbose else 0.0))
+    body.append("Message: {{ message | trim }}\nReply:")
+    return _wrap(rng, verbose, body)
+
+
 TEMPLATES = [
     ("triage", t_triage, 10),
     ("summary", t_summary, 10),
@@ -968,6 +1109,10 @@ TEMPLATES = [
     ("chinese", t_chinese, 8),
     ("email", t_email, 7),
     ("short", t_short, 8),
+    ("role", t_role, 7),
+    ("recipe", t_recipe, 3),
+    ("story", t_story, 3),
+    ("jinja", t_jinja, 3),
 ]
 EXTENSIONS = [".txt", ".txt", ".md", ".prompt"]
 
@@ -984,10 +1129,14 @@ def _one(seed: int, index: int) -> tuple[str, str]:
     names, fns, weights = zip(*TEMPLATES)
     i = rng.choices(range(len(TEMPLATES)), weights=weights)[0]
     verbose = rng.random() < 0.45
+    styles, style_weights = zip(*SLOT_STYLES)
+    rng.slot_style = "jinja" if names[i] == "jinja" else rng.choices(styles, weights=style_weights)[0]
+    crlf = rng.random() < CRLF_SHARE
     text = fns[i](rng, verbose, _target_size(rng))
     if len(text.encode("utf-8")) > 20_000:  # keep the upper bound of the size range
         text = text.encode("utf-8")[:20_000].decode("utf-8", "ignore").rstrip()
-    return names[i], text.rstrip() + "\n"
+    text = text.rstrip() + "\n"
+    return names[i], text.replace("\n", "\r\n") if crlf else text
 
 
 def corpus_texts(n_prompts: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> list[str]:

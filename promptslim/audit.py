@@ -1,7 +1,8 @@
 """`audit`: what every prompt of a corpus costs at volume, and what rules mode would save.
 
 paths -> corpus (read lazily) -> one PromptAudit per prompt (tokens before and after
-`compress --method rules` on each target, static findings, projections) -> AuditReport,
+`compress --method rules` on each target, at the chosen level and, side by side, at the
+aggressive level, whose edits are unverified; static findings, projections) -> AuditReport,
 prompts sorted by yearly saving. Large corpora are analysed in worker processes, a chunk
 of prompts at a time, with a bounded number of chunks in flight so the corpus streams.
 """
@@ -23,7 +24,7 @@ from .compress import compress
 from .corpus import Item, Problem
 from .errors import InputError, PromptslimError
 from .findings import Finding, excerpt, find_issues
-from .generators import prune
+from .generators import prune, rules
 from .measure.carbon import grams_per_kwh, resolve_region
 from .measure.projection import EnergyModel, Projection, Volume, energy_model, project
 from .prompt import Prompt
@@ -49,6 +50,7 @@ class Settings:
     long_tokens: int
     model: str | None = None  # GGUF for the local target and pruning
     deep_rate: float | None = None  # prune too, keeping this share of the tokens
+    level: str = rules.DEFAULT_LEVEL  # of the rules whose savings the projections use
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class Totals:
     cost_usd_year_saved: float | None
     deep_tokens_after: int | None
     energy_model: EnergyModel
+    aggressive_tokens_after: int = 0  # at the aggressive level: unverified edits
+    aggressive_saving_pct: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class AuditReport:
     region: str
     long_tokens: int
     deep_rate: float | None = None
+    level: str = rules.DEFAULT_LEVEL
 
     @property
     def summary(self) -> dict:
@@ -123,6 +128,7 @@ class AuditReport:
             **main,
             "calls_per_day": self.calls_per_day,
             "region": self.region,
+            "level": self.level,
         }
 
     def to_dict(self) -> dict:
@@ -132,6 +138,7 @@ class AuditReport:
             "region": self.region,
             "long_tokens": self.long_tokens,
             "deep_rate": self.deep_rate,
+            "level": self.level,
         }
         return {
             "summary": self.summary,
@@ -169,8 +176,10 @@ def audit(
     workers: int | None = None,
     progress: Callable[[AuditProgress], None] | None = None,
     stdin: BinaryIO | None = None,
+    level: str = rules.DEFAULT_LEVEL,
 ) -> AuditReport:
-    """Audit every prompt under `paths` (folders, files, or "-" for stdin)."""
+    """Audit every prompt under `paths` (folders, files, or "-" for stdin). The projections use
+    the rules' savings at `level`; the aggressive level's are reported beside them."""
     settings = make_settings(
         targets,
         calls_per_day,
@@ -182,6 +191,7 @@ def audit(
         model,
         energy_per_input_token,
         energy_per_output_token,
+        level,
     )
     found = corpus.discover(paths)
     entries = corpus.read(found, field=field, column=column, max_bytes=max_prompt_bytes, stdin=stdin)
@@ -202,11 +212,12 @@ def audit(
         region=resolve_region(region),
         long_tokens=long_tokens,
         deep_rate=settings.deep_rate,
+        level=settings.level,
     )
 
 
 def make_settings(
-    targets, calls_per_day, output_tokens, region, long_tokens, deep, rate, model, j_in=None, j_out=None
+    targets, calls_per_day, output_tokens, region, long_tokens, deep, rate, model, j_in=None, j_out=None, level=None
 ) -> Settings:
     """Check the options once, before any file is read."""
     targets = tuple(dict.fromkeys(check_target(t) for t in targets or (DEFAULT_TARGET,)))
@@ -227,6 +238,7 @@ def make_settings(
         long_tokens,
         model,
         (prune.check_rate(rate) or prune.DEFAULT_RATE) if deep else None,
+        rules.check_level(level or rules.DEFAULT_LEVEL),
     )
 
 
@@ -272,7 +284,7 @@ def _projection(item: Item, index: int, settings: Settings, pruned: Prompt | Non
     """The prompt on one target, and compress's note (why it returned the prompt unchanged)."""
     target = settings.targets[index]
     backend = _backend(target, settings)
-    result = compress(item.prompt, method="rules", target=target, backend=backend)
+    result = compress(item.prompt, method="rules", target=target, backend=backend, level=settings.level)
     projection = project(
         target,
         result.original_tokens,
@@ -281,10 +293,23 @@ def _projection(item: Item, index: int, settings: Settings, pruned: Prompt | Non
         settings.energy[index],
         settings.volume,
     )
+    count = text_counter(target, backend)
     if pruned is not None:
-        deep = prompt_tokens(pruned, target, text_counter(target, backend))
+        deep = prompt_tokens(pruned, target, count)
         projection = replace(projection, deep_tokens_after=min(deep, result.original_tokens))
-    return projection, result.note
+    aggressive = _aggressive_tokens(item.prompt, result, settings.level, target, count)
+    return replace(projection, aggressive_tokens_after=aggressive), result.note
+
+
+def _aggressive_tokens(prompt: Prompt, result, level: str, target: str, count) -> int:
+    """The prompt's tokens after the aggressive rules: an estimate of what they could save,
+    unverified (the optimizer keeps them only where the task score holds)."""
+    if level == "aggressive":
+        return result.compressed_tokens
+    terse = prompt.map_text(lambda text: rules.compress(text, level="aggressive").text)
+    return (
+        result.original_tokens if terse == prompt else min(result.original_tokens, prompt_tokens(terse, target, count))
+    )
 
 
 def _pruned(item: Item, settings: Settings) -> Prompt | None:
@@ -370,6 +395,7 @@ def totals(rows: list[Projection], index: int, settings: Settings) -> Totals:
     costs = [r.cost_usd_year for r in rows]
     priced = not rows or None not in costs
     deep = [r.deep_tokens_after for r in rows if r.deep_tokens_after is not None]
+    terse = sum(r.tokens if r.aggressive_tokens_after is None else r.aggressive_tokens_after for r in rows)
     return Totals(
         target=settings.targets[index],
         tokens=tokens,
@@ -383,6 +409,8 @@ def totals(rows: list[Projection], index: int, settings: Settings) -> Totals:
         cost_usd_year_saved=sum(r.cost_usd_year_saved for r in rows) if priced else None,
         deep_tokens_after=sum(deep) if deep else None,
         energy_model=settings.energy[index],
+        aggressive_tokens_after=terse,
+        aggressive_saving_pct=100.0 * (tokens - terse) / tokens if tokens else 0.0,
     )
 
 

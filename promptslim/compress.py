@@ -46,10 +46,16 @@ def compress(
     keep: Sequence[str] | None = None,
     backend=None,
     prune_model: str | None = None,
+    level: str = rules_gen.DEFAULT_LEVEL,
 ) -> Compressed:
-    """Compress a prompt. `auto` applies the rules, then prunes when a rate or token target is set."""
+    """Compress a prompt. `auto` applies the rules, then prunes when a rate or token target is set.
+
+    `level` is the rules' level: `safe` (meaning-preserving edits only) or `aggressive`
+    (telegraphic edits too, unverified: check the result on your task, as `optimize` does).
+    """
     if method not in METHODS:
         raise InputError(f"unknown method '{method}': use one of {', '.join(METHODS)}")
+    rules_gen.check_level(level)
     prune_gen.check_rate(rate)
     check_target(target)
     original = Prompt.of(prompt)
@@ -59,7 +65,9 @@ def compress(
     clean = original.map_text(lambda s: protect(s, keep_patterns).text)  # keep markers go
     count = text_counter(target, backend)
     before = prompt_tokens(original, target, count)
-    result, changes, note = _run(clean, method, rate, target_tokens, count, keep_patterns, backend, prune_model, before)
+    result, changes, note = _run(
+        clean, method, rate, target_tokens, count, keep_patterns, backend, prune_model, before, level
+    )
     after = before if result == original else prompt_tokens(result, target, count)
     spans = [protect(part, keep_patterns) for part in clean.parts()]
     emptied = any(a.strip() and not b.strip() for a, b in zip(clean.parts(), result.parts()))
@@ -77,14 +85,14 @@ def _free_text(protected) -> bool:
     return any(not is_protected and piece.strip() for piece, is_protected in protected.segments())
 
 
-def _run(prompt: Prompt, method, rate, target_tokens, count, keep, backend, prune_model, before):
+def _run(prompt: Prompt, method, rate, target_tokens, count, keep, backend, prune_model, before, level):
     changes: list[str] = []
     note = None
     if method in ("auto", "rules"):
         outputs = []
 
         def apply_rules(text: str) -> str:
-            out = rules_gen.compress(text, keep)
+            out = rules_gen.compress(text, keep, level)
             outputs.append(out)
             return out.text
 

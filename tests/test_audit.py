@@ -2,6 +2,7 @@
 an audited prompt's tokens_after is what `compress --method rules` gives."""
 
 import csv
+import importlib
 import io
 import json
 import os
@@ -21,6 +22,7 @@ from promptslim.compress import compress
 from promptslim.prompt import read_text
 
 AUDIT = sys.modules["promptslim.audit"]  # the module; `promptslim.audit` is the function
+AUDIT_REPORT = importlib.import_module("promptslim.report.audit")
 WORDY = (
     "Hello! I would like you to please read the review below very carefully and, in order to help us, "
     "decide whether it is positive or negative. Thank you so much in advance!\n\nReview: {{review}}\nSentiment:"
@@ -254,7 +256,7 @@ def test_findings_on_the_example_prompts():
     rules = {Path(p.id).name: {f.rule for f in p.findings} for p in report.prompts}
     assert "few-shot" in rules["sentiment-fewshot.txt"]
     assert "politeness" in rules["chinese-summary.txt"]  # 您好, 非常感谢
-    assert {"repeated sentence", "whitespace"} <= rules["support-triage.txt"]
+    assert {"repeated instruction", "whitespace"} <= rules["support-triage.txt"]
     assert "no length instruction" not in rules["json-extraction.txt"]  # "Output only the JSON object"
     shots = next(f for p in report.prompts for f in p.findings if f.rule == "few-shot")
     assert re.match(r"\d+ examples, [\d,]+ gpt-4o tokens", shots.detail)
@@ -406,13 +408,31 @@ texts = (
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(texts, st.sampled_from(["gpt-4o", "gpt-4"]))
-def test_audited_tokens_after_is_what_rules_compression_gives(text, target):
+@given(texts, st.sampled_from(["gpt-4o", "gpt-4"]), st.sampled_from(["safe", "aggressive"]))
+def test_audited_tokens_after_is_what_rules_compression_gives(text, target, level):
     with tempfile.TemporaryDirectory() as folder:
         path = write(Path(folder), "p.txt", text)
-        audited = promptslim.audit([str(path)], targets=[target]).prompts[0].main
-        expected = compress(read_text(path), method="rules", target=target)
+        audited = promptslim.audit([str(path)], targets=[target], level=level).prompts[0].main
+        expected = compress(read_text(path), method="rules", target=target, level=level)
+        terse = compress(read_text(path), method="rules", target=target, level="aggressive")
     assert (audited.tokens, audited.tokens_after) == (expected.original_tokens, expected.compressed_tokens)
+    assert audited.aggressive_tokens_after == terse.compressed_tokens
+
+
+def test_the_report_shows_the_aggressive_savings_beside_as_unverified(tmp_path):
+    write(tmp_path, "wordy.txt", WORDY)
+    report = promptslim.audit([str(tmp_path)])
+    main, totals = report.prompts[0].main, report.totals[0]
+    assert main.aggressive_tokens_after < main.tokens_after < main.tokens
+    assert (totals.aggressive_tokens_after, report.summary["level"]) == (main.aggressive_tokens_after, "safe")
+    data = report.to_dict()
+    line = AUDIT_REPORT.headline(data)
+    assert "(safe," in line and "after aggressive rules" in line and "unverified" in line
+    assert "Aggressive" in AUDIT_REPORT.to_table(data) and "aggressive_tokens_after" in AUDIT_REPORT.to_csv(data)
+    terse = promptslim.audit([str(tmp_path)], level="aggressive")
+    assert terse.prompts[0].main.tokens_after == main.aggressive_tokens_after
+    with pytest.raises(promptslim.InputError, match="unknown level"):
+        promptslim.audit([str(tmp_path)], level="reckless")
 
 
 def test_the_cli_audit_and_compress_agree_on_one_file(cli):

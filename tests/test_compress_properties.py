@@ -64,19 +64,19 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 
 @SETTINGS
-@given(prompts)
-def test_rules_never_alter_protected_spans(text):
-    out = rules.compress(text)
+@given(prompts, st.sampled_from(rules.LEVELS))
+def test_rules_never_alter_protected_spans(text, level):
+    out = rules.compress(text, level=level)
     assert preserved(protect(text), out.text)
 
 
 @SETTINGS
-@given(prompts)
-def test_rules_never_return_more_tokens_and_are_idempotent(text):
-    first = compress(text, method="rules")
+@given(prompts, st.sampled_from(rules.LEVELS))
+def test_rules_never_return_more_tokens_and_are_idempotent(text, level):
+    first = compress(text, method="rules", level=level)
     assert first.compressed_tokens <= first.original_tokens
     assert count_text(first.prompt) == first.compressed_tokens
-    again = compress(first.prompt, method="rules")
+    again = compress(first.prompt, method="rules", level=level)
     assert again.prompt == first.prompt
 
 

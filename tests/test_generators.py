@@ -19,24 +19,27 @@ def example(name: str) -> str:
     return (EXAMPLES / f"{name}.txt").read_text(encoding="utf-8")[:-1]
 
 
-def rules(name: str) -> str:
-    return compress(example(name), method="rules").prompt
+def rules(name: str, level: str = "safe") -> str:
+    return compress(example(name), method="rules", level=level).prompt
 
 
-def test_support_triage_loses_filler_and_keeps_structure():
-    out = rules("support-triage")
-    for gone in (
-        "Hello there",
-        "thank you so much",
-        "I would like you to",
-        "kindly",
-        "basically",
-        "due to the fact that",
-        "Thank you in advance",
-        "In the event that",
-    ):
-        assert gone.lower() not in out.lower()
-    assert out.count("answer with only one single category and nothing else") == 1  # the repeat went
+# what each level removes from the support-triage example: safe, only what is said to be polite
+TRIAGE_GONE = {
+    "safe": ("Hello there", "thank you so much", "due to the fact that", "Thank you in advance", "In the event that"),
+    "aggressive": ("I would like you to", "kindly", "basically", "as far as I can tell", "if at all possible"),
+}
+
+
+@pytest.mark.parametrize("level", ["safe", "aggressive"])
+def test_support_triage_loses_filler_and_keeps_structure(level):
+    out = rules("support-triage", level)
+    gone = TRIAGE_GONE["safe"] + (TRIAGE_GONE["aggressive"] if level == "aggressive" else ())
+    for phrase in gone:
+        assert phrase.lower() not in out.lower()
+    if level == "safe":
+        for phrase in TRIAGE_GONE["aggressive"]:
+            assert phrase in out  # telegraphic edits wait for the aggressive level
+    assert out.lower().count("answer with only one single category and nothing else") == 1  # the repeat went
     for kept in (
         "{{ticket}}",
         "Category:",
@@ -45,7 +48,7 @@ def test_support_triage_loses_filler_and_keeps_structure():
         "- technical:",
         "- account:",
         "billing, shipping, technical or account",
-        "Do not add any explanation",
+        "not add any explanation",
     ):
         assert kept in out
     assert out.endswith("Category:")
@@ -55,14 +58,16 @@ def test_support_triage_loses_filler_and_keeps_structure():
 @pytest.mark.parametrize(
     "before, after",
     [
-        ("Could you please review the code below?", "Review the code below?"),
+        ("Could you please review the code below?", "Review code below?"),
         ("Hi! Can you summarise this text.", "Summarise this text."),
-        ("Would you kindly not add a preamble.", "Do not add a preamble."),
+        ("Would you kindly not add a preamble.", "Do not add preamble."),
         ("Will you list three options.", "List three options."),
+        ("I want you to act as a Linux terminal.", "Act as a Linux terminal."),
     ],
 )
 def test_requests_phrased_as_questions_become_instructions(before, after):
-    assert compress(before, method="rules").prompt == after
+    assert compress(before, method="rules", level="aggressive").prompt == after
+    assert compress(before, method="rules").prompt == before.removeprefix("Hi! ")  # safe: a request stays one
 
 
 def test_chinese_prompt_loses_politeness_and_keeps_numbers_and_slots():
@@ -80,25 +85,29 @@ def test_json_extraction_keeps_the_schema_block_url_and_quotes_exactly():
     assert block in out
     for kept in ("https://wiki.example.com/finance/invoice-import-v2", '"YYYY-MM-DD"', "{{email}}", "JSON:"):
         assert kept in out
-    assert "I would like you to" not in out and "in order to" not in out
+    assert "in order to" not in out
+    assert "I would like you to" not in rules("json-extraction", "aggressive")
 
 
-def test_code_review_keeps_code_and_inline_code():
-    original, out = example("code-review"), rules("code-review")
+@pytest.mark.parametrize("level", ["safe", "aggressive"])
+def test_code_review_keeps_code_and_inline_code(level):
+    original, out = example("code-review"), rules("code-review", level)
     code = original[original.index("```python") : original.index("```\n\nPlease pay") + 3]
     assert code in out
     for kept in ("`len(orders)`", "`len(paid)`", '`order["amount"]`', "1. Does", "2. What", "3. Are"):
         assert kept in out
-    for gone in ("kindly", "basically", "Thank you very much in advance"):
-        assert gone not in out
-    assert "improve the code, point out" in out  # commas around removed filler survive
+    assert "Thank you very much in advance" not in out
+    if level == "aggressive":
+        assert "kindly" not in out and "basically" not in out
+        assert "improve code, point out" in out  # commas around removed filler survive
 
 
-def test_rules_save_tokens_on_every_verbose_example():
+@pytest.mark.parametrize("level", ["safe", "aggressive"])
+def test_rules_save_tokens_on_every_verbose_example(level):
     for name in ("support-triage", "chinese-summary", "code-review", "json-extraction"):
-        result = compress(example(name), method="rules")
+        result = compress(example(name), method="rules", level=level)
         assert result.compressed_tokens < result.original_tokens, name
-        assert compress(result.prompt, method="rules").prompt == result.prompt  # idempotent
+        assert compress(result.prompt, method="rules", level=level).prompt == result.prompt  # idempotent
 
 
 def test_shots_keeps_balanced_examples_down_to_one_per_label_then_zero():

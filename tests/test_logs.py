@@ -165,6 +165,7 @@ def test_cli_formats_gates_and_bad_input(cli, small_logs, tmp_path):
         ("--logs", str(tmp_path / "p.txt")),
         ("--dask", "local:x", str(jsonl)),
         ("--calls-per-day", "5", str(jsonl)),  # the log says how many
+        ("--level", "aggressive", str(jsonl)),  # the rules level is for prompt corpora
     )
     for bad in bad_input:
         proc = cli("audit", *bad)

@@ -23,6 +23,7 @@ from promptslim.audit import (
 from promptslim.corpus import is_input
 from promptslim.errors import GateFailure, InputError
 from promptslim.files import atomic_writer, check_output, shown
+from promptslim.generators.rules import DEFAULT_LEVEL, LEVELS
 from promptslim.log_audit import LogReport, audit_logs
 from promptslim.log_audit import gate_failures as log_gate_failures
 from promptslim.logs import looks_like_log
@@ -129,6 +130,12 @@ def audit(
         "--dask",
         help="With --logs: run on a Dask cluster (tcp://HOST:8786), or local:N for a local one of N workers.",
     ),
+    level: str = typer.Option(
+        DEFAULT_LEVEL,
+        "--level",
+        help=f"Rules level the savings use, one of {', '.join(LEVELS)} (the aggressive level's, unverified, "
+        "are shown beside them).",
+    ),
 ) -> None:
     """Audit a corpus of prompts: tokens, findings, rules-mode savings and yearly cost, energy and CO2."""
     if fmt not in FORMATS:
@@ -152,6 +159,7 @@ def audit(
             ("--long-tokens", long_tokens != DEFAULT_LONG_TOKENS, corpus_only),
             ("--deep", deep, corpus_only),
             ("--max-prompt-mb", max_prompt_mb != 8.0, corpus_only),
+            ("--level", level != DEFAULT_LEVEL, corpus_only),
             ("--jobs", jobs is not None and dask is not None, "sizes the process pool: --dask runs on the cluster"),
         )
     started = time.monotonic()
@@ -185,6 +193,7 @@ def audit(
                 energy_per_output_token=j_out,
                 max_prompt_bytes=int(max_prompt_mb * 1e6),
                 workers=jobs,
+                level=level,
                 progress=lambda p: update(p.bytes_done, p.bytes_total, f"auditing ({p.prompts:,} prompts)"),
             )
         offenders = gate_failures(report, max_tokens=fail_over_tokens, max_saving_pct=fail_saving)

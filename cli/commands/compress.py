@@ -10,6 +10,7 @@ import typer
 from promptslim.compress import METHODS
 from promptslim.compress import compress as compress_prompt
 from promptslim.generators.prune import check_rate
+from promptslim.generators.rules import DEFAULT_LEVEL, LEVELS
 from promptslim.prompt import load_prompt
 from promptslim.tokens import DEFAULT_TARGET
 
@@ -31,6 +32,12 @@ def compress(
     ),
     target: str = typer.Option(DEFAULT_TARGET, "--target", "-t", help="Model whose tokens are counted."),
     keep: list[str] | None = typer.Option(None, "--keep", help="Regex of text that must survive (repeatable)."),
+    level: str = typer.Option(
+        DEFAULT_LEVEL,
+        "--level",
+        help=f"Rules level, one of {', '.join(LEVELS)}: safe keeps the meaning; aggressive adds telegraphic edits "
+        "(unverified: check them on your task).",
+    ),
     model: str | None = ModelOpt,
     diff: bool = typer.Option(False, "--diff", help="Show a word-level diff instead of the prompt."),
     json_out: bool = JsonOpt,
@@ -66,6 +73,7 @@ def compress(
         keep=[utf8("--keep", k) for k in keep or ()],
         backend=backend,
         prune_model=model,
+        level=level,
     )
     if json_out:
         print_json(result)

@@ -24,20 +24,22 @@ class Rules:
     axis, changes_prompt = "rules", True
 
     def levels(self, prompt: Prompt, context: Context) -> list[Level]:
-        return [Level("safe", "safe edits")]
+        # aggressive edits are telegraphic: kept only where the task score holds
+        return [Level("safe", "safe edits"), Level("aggressive", "telegraphic edits")]
 
     def apply(self, prompt: Prompt, level: Level, context: Context) -> Variant | None:
         outputs = []
 
         def edit(text: str) -> str:
-            outputs.append(rules.compress(text, context.keep))
+            outputs.append(rules.compress(text, context.keep, level.value))
             return outputs[-1].text
 
         ruled = prompt.map_text(edit)
         if ruled == prompt:
             return None
         kinds = sorted({e.rule for out in outputs for e in out.edits})
-        return Variant(ruled, "rules: " + ", ".join(kinds), lineage=("rules",))
+        name = "rules" if level.value == "safe" else f"rules ({level.value})"
+        return Variant(ruled, f"{name}: " + ", ".join(kinds), lineage=("rules",))
 
 
 class Rewrite:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..constants import CJK, CLAUSE_END
 from ..errors import InputError
-from ..protect import Protected, Span, protect, span_toucher
+from ..protect import PLACEHOLDER, Protected, Span, markup_names, placeholders, protect, span_toucher
 from .shots import find_demonstrations
 
 if TYPE_CHECKING:
@@ -162,16 +162,18 @@ def _words(protected: Protected) -> list[Word]:
 
 
 def _question_start(text: str) -> int:
-    """Without demonstrations the question slot is the last paragraph holding a variable."""
-    from ..prompt import VARIABLE
-
-    last = None
-    for match in VARIABLE.finditer(text):
-        last = match
+    """Without demonstrations the question slot is the last paragraph holding a placeholder (else
+    its line). Placeholders are kept wherever they are; a prompt whose first line holds the last
+    of them has no question slot apart from them: it would be the whole instruction."""
+    last, markup = None, markup_names(text)
+    for match in PLACEHOLDER.finditer(text):
+        if placeholders(match.group(0), markup):  # a slot, not a markup tag
+            last = match
     if last is None:
         return len(text)
     para = text.rfind("\n\n", 0, last.start())
-    return para + 2 if para >= 0 else text.rfind("\n", 0, last.start()) + 1  # else its line
+    start = para + 2 if para >= 0 else text.rfind("\n", 0, last.start()) + 1
+    return start or len(text)
 
 
 def _token_offsets(model: ScoringContext, text: str) -> tuple[list[int], list[int]]:

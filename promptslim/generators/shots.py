@@ -2,7 +2,7 @@
 
 Demonstrations are repeated labelled blocks (`Review:/Sentiment:`, `Input:/Output:`,
 `Q:/A:`), `Example N:` sections, or user/assistant turns before the final user message.
-The block holding a template variable is the question slot, never a demonstration.
+The block holding a template placeholder (any style) is the question slot, never a demonstration.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
-from ..prompt import VARIABLE, Message, Prompt
-from ..protect import preserved, protect
+from ..prompt import Message, Prompt
+from ..protect import has_placeholder, preserved, protect
 from .base import Variant
 
 _LABEL_LINE = re.compile(r"^[ \t]*([A-Z\u4e00-\u9fff][\w \u4e00-\u9fff-]{0,30}?)[ \t]*[:：][ \t]*(.*)$", re.M)
@@ -31,9 +32,10 @@ class Demo:
     answer: tuple[int, int] | None = None  # where that answer stands in the text
 
 
-def find_demonstrations(text: str) -> list[Demo]:
+@lru_cache(maxsize=16)  # the rules, the findings and the generators ask about the same text
+def find_demonstrations(text: str) -> tuple[Demo, ...]:
     """The few-shot demonstrations of a completion prompt, in order."""
-    return _labelled_blocks(text) or _example_sections(text)
+    return tuple(_labelled_blocks(text) or _example_sections(text))
 
 
 def _labelled_blocks(text: str) -> list[Demo]:
@@ -52,7 +54,7 @@ def _labelled_blocks(text: str) -> list[Demo]:
         end = starts[i + 1].start() if i + 1 < len(starts) else _block_end(text, opening.start())
         block = text[opening.start() : end]
         members = lines[bisect_left(offsets, opening.start()) : bisect_left(offsets, end)]  # lines are in order
-        if len(members) < 2 or VARIABLE.search(block) or not members[-1].group(2).strip():
+        if len(members) < 2 or has_placeholder(block) or not members[-1].group(2).strip():
             continue  # the question slot, or not a labelled pair
         demos.append(Demo(opening.start(), end, members[-1].group(2).strip().lower(), members[-1].span(2)))
     return demos  # one is enough once the question repeats its head: its answer is still an answer
@@ -74,7 +76,7 @@ def _example_sections(text: str) -> list[Demo]:
     for i, head in enumerate(heads):
         end = heads[i + 1].start() if i + 1 < len(heads) else _block_end(text, head.end())
         block = text[head.start() : end]
-        if VARIABLE.search(block):
+        if has_placeholder(block):
             continue
         last = next(reversed(list(_LABEL_LINE.finditer(block))), None)
         answer = (head.start() + last.start(2), head.start() + last.end(2)) if last else None

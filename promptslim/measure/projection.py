@@ -61,6 +61,7 @@ class Projection:
     co2_kg_year_saved: float
     energy_model: str  # the EnergyModel's source
     deep_tokens_after: int | None = None
+    aggressive_tokens_after: int | None = None  # after rules at the aggressive level (unverified)
 
 
 def energy_model(target: str, *, user: tuple[float, float] | None = None, calibration=None) -> EnergyModel:

@@ -31,6 +31,7 @@ CSV_FIELDS = (
     "co2_kg_year_saved",
     "energy_model",
     "deep_tokens_after",
+    "aggressive_tokens_after",
     "findings",
 )
 # (header, right-aligned) of the prompt table
@@ -39,6 +40,7 @@ COLUMNS = (
     ("Tokens", True),
     ("After", True),
     ("Saved", True),
+    ("Aggressive", True),  # tokens after the aggressive rules: unverified
     ("$/yr saved", True),
     ("kWh/yr", True),
     ("Findings", False),
@@ -60,6 +62,7 @@ def prompt_row(prompt: dict) -> list[str]:
         count(prompt["tokens"]),
         count(prompt["tokens_after"]),
         pct(prompt["saving_pct"]),
+        _aggressive(prompt),
         usd(prompt.get("cost_usd_year_saved")),
         kwh(prompt.get("energy_kwh_year")),
         top_findings(prompt),
@@ -76,10 +79,22 @@ def headline(report: dict) -> str:
         if deep is not None
         else ""
     )
+    level = s.get("level", "safe")
+    terse = (
+        f", {count(s['aggressive_tokens_after'])} after aggressive rules ({pct(s['aggressive_saving_pct'])} saved, "
+        "unverified: check them on your task)"
+        if level == "safe" and s.get("aggressive_tokens_after") is not None
+        else ""
+    )
     return (
         f"{count(s['prompts'])} prompts{failed}: {count(s['tokens'])} {s['target']} tokens, "
-        f"{count(s['tokens_after'])} after rules mode ({pct(s['saving_pct'])} saved){pruned}"
+        f"{count(s['tokens_after'])} after rules mode ({level}, {pct(s['saving_pct'])} saved){terse}{pruned}"
     )
+
+
+def _aggressive(prompt: dict) -> str:
+    after = prompt.get("aggressive_tokens_after")
+    return "" if after is None else count(after)
 
 
 def volume_line(report: dict) -> str:
