@@ -72,8 +72,8 @@ def test_a_file_of_chat_messages_runs_counts_and_compresses_as_chat(cli, tmp_pat
     compressed = cli("compress", str(path), "--method", "rules")
     assert compressed.returncode == 0, compressed.err
     assert json.loads(compressed.out) == [
-        {"role": "system", "content": "You are a helpful assistant. Answer in one word."},
-        {"role": "user", "content": "Name the capital of {{country}}?"},
+        {"role": "system", "content": "You are a very helpful assistant. Answer in one word."},
+        {"role": "user", "content": "Could you please name the capital of {{country}}?"},
     ]
     assert cli("count", str(path), "--mode", "completion").returncode == 2
 
