@@ -120,6 +120,7 @@ class OptimizeResult:
     best_stop: tuple[str, ...] | None = None  # None: the spec's stop sequences
     path: tuple[dict, ...] = ()  # every probe of the search, in order: levels, phase, verdict
     holdout: dict | None = None  # the held-back cases and what was confirmed on them
+    lattice: dict | None = None  # the axes searched, their levels, and how many configurations
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -319,6 +320,10 @@ def _result(spec: Spec, objective: str, backend, found: Exploration, spend: Spen
         energy_fit=energy,
         path=tuple(_probe_entry(p, spec) for p in found.probes),
         holdout=_holdout(found, spec),
+        lattice={
+            "axes": [{"axis": axis, "levels": levels} for axis, levels in found.axes],
+            "configurations": found.lattice_size,
+        },
     )
 
 

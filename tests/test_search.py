@@ -152,6 +152,13 @@ def test_the_report_shows_every_probe_with_its_levels_and_verdict():
     assert first["phase"] == "bound" and first["levels"] == ["pad: -6"] and first["status"] == "dropped"
     assert first["cases"] == 10  # hopeless after its first round
     assert all({"id", "levels", "status", "decision", "passed"} <= set(p) for p in result.path)
+    assert result.lattice == {
+        "axes": [
+            {"axis": "pad", "levels": [f"-{i}" for i in range(1, 7)]},
+            {"axis": "fill", "levels": [f"-{i}" for i in range(1, 5)]},
+        ],
+        "configurations": 35,
+    }
 
 
 def test_held_back_and_search_cases_never_overlap():
