@@ -7,17 +7,15 @@ single changes first.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import product
 
 from .generators.base import Context, Generator, Level, Variant, registered
+from .generators.shots import unanswered_labels
 from .prompt import Prompt
 from .protect import compile_keep, preserved, protect
 from .tokens import DEFAULT_TARGET, text_counter
-
-_EMPTY_LABEL_LINE = re.compile(r"^[ \t]*[A-Z][\w -]{0,30}:[ \t]*$", re.M)
 
 
 def variants(
@@ -79,6 +77,6 @@ def is_safe(before: Prompt, step: Variant, keep=()) -> bool:
     if Counter(before.variables()) != Counter(step.prompt.variables()):
         return False
     old, new = "\n".join(before.parts()), "\n".join(step.prompt.parts())
-    if len(_EMPTY_LABEL_LINE.findall(new)) > len(_EMPTY_LABEL_LINE.findall(old)):
+    if unanswered_labels(new) > unanswered_labels(old):
         return False  # a label line lost its value: a demonstration without its answer
     return step.whole_blocks or preserved(protect(old, keep), new)

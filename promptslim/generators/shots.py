@@ -33,6 +33,12 @@ class Demo:
 
 
 @lru_cache(maxsize=16)  # the rules, the findings and the generators ask about the same text
+def unanswered_labels(text: str) -> int:
+    """Label lines with nothing after the label ("Sentiment:"): the question slot's, or a
+    demonstration that lost its answer."""
+    return sum(1 for m in _LABEL_LINE.finditer(text) if not m.group(2).strip())
+
+
 def find_demonstrations(text: str) -> tuple[Demo, ...]:
     """The few-shot demonstrations of a completion prompt, in order."""
     return tuple(_labelled_blocks(text) or _example_sections(text))
