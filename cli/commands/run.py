@@ -39,7 +39,7 @@ def run(
     max_tokens: int = typer.Option(256, "--max-tokens", min=1, max=MAX_OUTPUT_TOKENS, help="Cap on output tokens."),
     stop: list[str] | None = typer.Option(None, "--stop", help="Stop sequence (repeatable); \\n means newline."),
     model: str | None = ModelOpt,
-    base_url: str | None = BaseUrlOpt,
+    base_url: list[str] | None = BaseUrlOpt,
     target: str | None = TargetOpt,
     region: str | None = RegionOpt,
     emissions_csv: str | None = typer.Option(
