@@ -124,3 +124,11 @@ def test_reports_show_calls_and_throughput_per_endpoint():
     page = to_html(report)
     assert '<table id="endpoints">' in page and "<td>dropped after 2.5 s: cannot reach http://b/v1</td>" in page
     assert "endpoints" not in to_html({"name": "t"})
+
+
+def test_cli_run_says_which_endpoint_answered(cli):
+    with FaultProxy(plan=dies_at(3)) as a, FaultProxy() as b:  # 1: model ids, 2: probe, 3: the call
+        args = ("run", "-", "-m", "m", "--base-url", f"{a.url},{b.url}")
+        proc = cli(*args, stdin=b"hi", env={"PROMPTSLIM_RETRIES": "0"})
+    assert proc.returncode == 0, proc.err
+    assert proc.out == " positive\n" and f"fake via {b.url} ({a.url} dropped): " in proc.err
