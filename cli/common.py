@@ -25,6 +25,7 @@ ModelOpt = typer.Option(
 BaseUrlOpt = typer.Option(
     None,
     "--base-url",
+    metavar="URL",
     help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1. Give it several times (or commas between "
     "URLs) for a pool of endpoints serving the same model: calls spread over them, one that dies is dropped.",
     envvar=["PROMPTSLIM_ENDPOINTS", "OPENAI_BASE_URL"],
