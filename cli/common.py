@@ -25,8 +25,10 @@ ModelOpt = typer.Option(
 BaseUrlOpt = typer.Option(
     None,
     "--base-url",
-    help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.",
-    envvar="OPENAI_BASE_URL",
+    metavar="URL",
+    help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1. Give it several times (or commas between "
+    "URLs) for a pool of endpoints serving the same model: calls spread over them, one that dies is dropped.",
+    envvar=["PROMPTSLIM_ENDPOINTS", "OPENAI_BASE_URL"],
     show_envvar=True,
 )
 TargetOpt = typer.Option(None, "--target", "-t", help="Model whose tokens and prices are reported, e.g. gpt-4o.")
@@ -72,10 +74,11 @@ def parse_vars(pairs: list[str] | None) -> dict[str, str]:
     return values
 
 
-def backend_from(model: str | None, base_url: str | None):
+def backend_from(model: str | None, base_url: list[str] | None, concurrency: int = 1):
+    """The backend the options name; `concurrency` is per endpoint for a pool of them."""
     from promptslim.runtime import open_backend
 
-    return open_backend(model, base_url=base_url)
+    return open_backend(model, base_url=base_url, concurrency=concurrency)
 
 
 def print_json(value) -> None:

@@ -24,6 +24,7 @@ from .measure.energy_fit import Fit
 from .measure.price import price_for
 from .prompt import Prompt
 from .runtime import Backend, open_backend
+from .runtime.pool import EndpointPool, EndpointStats, parallel_calls
 from .search import DECODE_TO_PREFILL, FITTED, Prober, Track, fit_calls, mean_of, pareto_front
 from .spec import OBJECTIVES, Spec, load_spec
 from .stats import mean_ci
@@ -121,6 +122,7 @@ class OptimizeResult:
     path: tuple[dict, ...] = ()  # every probe of the search, in order: levels, phase, verdict
     holdout: dict | None = None  # the held-back cases and what was confirmed on them
     lattice: dict | None = None  # the axes searched, their levels, and how many configurations
+    endpoints: tuple[EndpointStats, ...] | None = None  # what each endpoint of a pool did; None: one backend
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -145,6 +147,8 @@ def optimize(
 
     `max_candidates` caps the probes (prompt configurations raced); `axes` names the
     generators to search over (default: rules, shots, prune and brevity; caps always).
+    `concurrency` is the calls in flight, on each endpoint when the backend is an EndpointPool
+    (which also holds each of its endpoints to its own `concurrency`).
     """
     spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path)
     objective = objective or spec.objective
@@ -179,7 +183,9 @@ def _explorer(
     def on_probe(record: ProbeRecord) -> None:
         done["probes"] += 1
 
-    evaluator = Evaluator(spec, backend, calls_cache, concurrency=concurrency, on_call=on_call, cold_cases=cold)
+    evaluator = Evaluator(
+        spec, backend, calls_cache, concurrency=parallel_calls(backend, concurrency), on_call=on_call, cold_cases=cold
+    )
     confidence = (
         spec.accept.confidence if not cases.held else holdout.screening_confidence(spec.accept, len(cases.search))
     )
@@ -324,6 +330,7 @@ def _result(spec: Spec, objective: str, backend, found: Exploration, spend: Spen
             "axes": [{"axis": axis, "levels": levels} for axis, levels in found.axes],
             "configurations": found.lattice_size,
         },
+        endpoints=backend.stats() if isinstance(backend, EndpointPool) else None,
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,51 +41,42 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def llama_server(model_path, tmp_path_factory):
-    """A real `python -m llama_cpp.server` on 127.0.0.1 with the embedded model."""
+@contextlib.contextmanager
+def serve_model(model_path, log: Path, alias: str = "smollm2") -> Iterator[subprocess.Popen]:
+    """A real `python -m llama_cpp.server` on 127.0.0.1 (one thread, no OpenMP spinning on a
+    shared machine), up and listing its model; the process's `url` is its OpenAI base URL."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--n_ctx", "2048", "--model_alias", alias, "--seed", "0", "--n_threads", "1"]
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(model_path),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "2048",
-                "--model_alias",
-                "smollm2",
-                "--seed",
-                "0",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
         )
-    url = f"http://127.0.0.1:{port}/v1"
+    proc.url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 120
         while True:
             try:
-                urllib.request.urlopen(url + "/models", timeout=2).read()
+                urllib.request.urlopen(proc.url + "/models", timeout=2).read()
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("llama.cpp server did not start:\n" + log.read_text()[-2000:]) from None
                 time.sleep(0.3)
-        yield url
+        yield proc
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def llama_server(model_path, tmp_path_factory):
+    """A real `python -m llama_cpp.server` on 127.0.0.1 with the embedded model: its base URL."""
+    with serve_model(model_path, tmp_path_factory.mktemp("server") / "server.log") as server:
+        yield server.url
 
 
 def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None, env: dict | None = None):

@@ -55,10 +55,12 @@ class FaultProxy:
         slow_s: float = 0.3,
         reply: Callable[[dict], dict] = canned,
         port: int = 0,
+        models: tuple[str, ...] = ("fake",),
     ):
         self.upstream = urlparse(upstream) if upstream else None
         self.plan = plan if callable(plan) else (plan or {}).get
         self.stall_s, self.slow_s, self.reply, self.port = stall_s, slow_s, reply, port
+        self.models = models  # what GET /models lists without an upstream
         self.requests: list[tuple[int, str, str | None]] = []  # (number, path, fault)
         self.headers: list[dict] = []
         self._lock = threading.Lock()
@@ -139,7 +141,8 @@ class FaultProxy:
     def _upstream(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, bytes]:
         if self.upstream is None:
             if handler.command == "GET":
-                return 200, json.dumps({"object": "list", "data": [{"id": "fake", "object": "model"}]}).encode()
+                listed = [{"id": model, "object": "model"} for model in self.models]
+                return 200, json.dumps({"object": "list", "data": listed}).encode()
             return 200, json.dumps(self.reply(json.loads(body))).encode()
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=600)
         try:

@@ -4,70 +4,25 @@ key that must end up nowhere. Tested through the CLI and the cache file only, so
 whatever the search does. The spec is tiny (6 cases, 3 output tokens, 2 candidates)."""
 
 import json
-import os
 import random
 import re
 import secrets
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from endpoints import FAULTS, FaultProxy
+from tiny_task import calls_in, optimize, optimize_command, optimize_env, outcome, tiny_spec
 
 pytestmark = pytest.mark.slow
-TINY = ROOT / "tests" / "data" / "tiny-sentiment.yaml"
-SMALL = ["--max-candidates", "2", "--model", "smollm2", "--json"]
-# no pruning variants: pruning runs the local model, minutes of CPU on a busy 2-core machine
-# (with no local GGUF to be found, optimize leaves them out); --model names the endpoint's model
-NO_PRUNING = {"PROMPTSLIM_MODEL": "/nonexistent/no-pruning.gguf"}
 
 
 @pytest.fixture
 def spec(tmp_path) -> Path:
-    """The tiny sentiment task cut to 6 cases and 3 output tokens, with its cases beside it."""
-    folder = tmp_path / "task"
-    folder.mkdir()
-    cases = (TINY.parent / "tiny-sentiment.cases.jsonl").read_text().splitlines()[:6]
-    (folder / "tiny-sentiment.cases.jsonl").write_text("\n".join(cases) + "\n")
-    path = folder / "spec.yaml"
-    path.write_text(TINY.read_text().replace("max_tokens: 24", "max_tokens: 3"))
-    return path
-
-
-def optimize(spec: Path, url: str, cache: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "promptslim", "optimize", str(spec), "--base-url", url, *SMALL, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **NO_PRUNING, "PROMPTSLIM_CACHE_DIR": str(cache), **(env or {})},
-        timeout=600,
-    )
-
-
-def outcome(stdout: str) -> dict:
-    """What a run decided, without what varies from run to run (energy, time, cache counts)."""
-    report = json.loads(stdout)
-    variants = [
-        (v["id"], v["prompt"], v["max_tokens"], v["score"], v["score_ci"], v["calls"], v["status"], v["prompt_tokens"])
-        for v in report["variants"]
-    ]
-    examples = [(c["id"], c["baseline_output"], c["best_output"]) for c in report["cases"]]
-    return {"best": report["best"]["id"], "accepted": report["accepted"], "variants": variants, "examples": examples}
-
-
-def calls_in(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-            return conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+    return tiny_spec(tmp_path / "task")
 
 
 def integrity(db: Path) -> str:
@@ -79,11 +34,7 @@ def integrity(db: Path) -> str:
 def reference(llama_server, tmp_path_factory):
     """An uninterrupted, fault-free run of the tiny task: what every other run must decide."""
     folder = tmp_path_factory.mktemp("reference")
-    cases = (TINY.parent / "tiny-sentiment.cases.jsonl").read_text().splitlines()[:6]
-    (folder / "tiny-sentiment.cases.jsonl").write_text("\n".join(cases) + "\n")
-    path = folder / "spec.yaml"
-    path.write_text(TINY.read_text().replace("max_tokens: 24", "max_tokens: 3"))
-    proc = optimize(path, llama_server, folder / "cache")
+    proc = optimize(tiny_spec(folder), llama_server, folder / "cache")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     return {"outcome": outcome(proc.stdout), "calls": report["spend"]["model_calls"]}
@@ -131,8 +82,8 @@ def test_kill_9_at_five_seeded_points_then_a_rerun_finishes_as_if_uninterrupted(
         cache = tmp_path / f"cache-{point}"
         db = cache / "calls.sqlite3"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "promptslim", "optimize", str(spec), "--base-url", llama_server, *SMALL],
-            env={**os.environ, **NO_PRUNING, "PROMPTSLIM_CACHE_DIR": str(cache)},
+            optimize_command(spec, llama_server),
+            env=optimize_env(cache),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -151,8 +102,7 @@ def test_kill_9_at_five_seeded_points_then_a_rerun_finishes_as_if_uninterrupted(
 
 def test_two_optimize_runs_share_one_cache_at_once(llama_server, spec, tmp_path, reference):
     cache = tmp_path / "cache"
-    command = [sys.executable, "-m", "promptslim", "optimize", str(spec), "--base-url", llama_server, *SMALL]
-    env = {**os.environ, **NO_PRUNING, "PROMPTSLIM_CACHE_DIR": str(cache)}
+    command, env = optimize_command(spec, llama_server), optimize_env(cache)
     runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in "ab"]
     results = [run.communicate(timeout=600) for run in runs]
     for run, (out, err) in zip(runs, results):

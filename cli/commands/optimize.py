@@ -12,6 +12,7 @@ from promptslim.cache import CallCache
 from promptslim.files import shown
 from promptslim.optimize import MAX_CANDIDATES
 from promptslim.optimize import optimize as run_optimize
+from promptslim.report import endpoint_rows
 from promptslim.report.outputs import check_outputs, write_outputs
 from promptslim.spec import load_spec
 
@@ -32,14 +33,19 @@ def optimize(
         None, "--objective", help="tokens, energy, cost or co2 (default: the spec's)."
     ),
     model: str | None = ModelOpt,
-    base_url: str | None = BaseUrlOpt,
+    base_url: list[str] | None = BaseUrlOpt,
     exhaustive: bool = typer.Option(
         False, "--exhaustive", help="Race every prompt configuration on every search case (slow; no probe limit)."
     ),
     budget_calls: int | None = typer.Option(
         None, "--budget-calls", min=1, help="Stop after this many new model calls."
     ),
-    concurrency: int = typer.Option(1, "--concurrency", min=1, help="Parallel calls (OpenAI-compatible endpoints)."),
+    concurrency: int = typer.Option(
+        1,
+        "--concurrency",
+        min=1,
+        help="Parallel calls (OpenAI-compatible endpoints); on each endpoint when --base-url is given several times.",
+    ),
     max_candidates: int = typer.Option(
         MAX_CANDIDATES, "--max-candidates", min=1, help="Most prompt configurations to race (probes)."
     ),
@@ -61,7 +67,7 @@ def optimize(
     spec = load_spec(spec_file, allow_outside=allow_outside, allow_python_scorer=allow_python_scorer)
     if out:
         check_outputs(spec, out)  # before any model call: a bad --out costs nothing
-    backend = backend_from(model, base_url)
+    backend = backend_from(model, base_url, concurrency)
     store = contextlib.nullcontext(False) if no_cache else CallCache()
     with store as cache, progress_bar("making variants") as update:
 
@@ -121,6 +127,9 @@ def summary(result) -> str:
         f"{result.spend.energy_j:.1f} J, {result.spend.wall_s:.0f} s"
         + (f"; pays back after {save.breakeven_calls:.0f} calls" if save.breakeven_calls else ""),
     ]
+    for url, calls, failed, per_s, tokens_per_s, state in endpoint_rows(result.to_dict()):
+        throughput = f"{per_s} calls/s, {tokens_per_s} tokens/s"
+        lines.append(f"  endpoint {url}: {calls} calls ({failed} failed), {throughput}; {state}")
     if result.budget_exhausted:
         lines.append("  note: the call budget ran out before the search finished")
     return "\n".join(lines)

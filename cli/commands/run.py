@@ -6,11 +6,13 @@ import contextlib
 import sys
 
 import typer
+from rich.markup import escape
 
 from promptslim.errors import InputError
 from promptslim.files import shown
 from promptslim.prompt import load_prompt
 from promptslim.run import run as run_prompt
+from promptslim.runtime.pool import EndpointPool
 from promptslim.spec import MAX_OUTPUT_TOKENS
 
 from ..common import (
@@ -39,7 +41,7 @@ def run(
     max_tokens: int = typer.Option(256, "--max-tokens", min=1, max=MAX_OUTPUT_TOKENS, help="Cap on output tokens."),
     stop: list[str] | None = typer.Option(None, "--stop", help="Stop sequence (repeatable); \\n means newline."),
     model: str | None = ModelOpt,
-    base_url: str | None = BaseUrlOpt,
+    base_url: list[str] | None = BaseUrlOpt,
     target: str | None = TargetOpt,
     region: str | None = RegionOpt,
     emissions_csv: str | None = typer.Option(
@@ -72,11 +74,22 @@ def run(
         return
     sys.stdout.write(result.text + ("" if result.text.endswith("\n") else "\n"))
     cost = f", ${result.cost_usd:.6f} on {target}" if result.cost_usd is not None else ""
+    via = _answered_by(backend)
     status(
-        f"[dim]{result.model}: {result.prompt_tokens} prompt + {result.completion_tokens} output tokens, "
+        f"[dim]{result.model}{via}: {result.prompt_tokens} prompt + {result.completion_tokens} output tokens, "
         f"{result.wall_s:.2f}s wall, {result.cpu_s:.2f}s CPU, {result.energy_j:.2f} J ({result.energy_method}), "
         f"{result.co2_g * 1000:.3f} mg CO2{cost}[/dim]"
     )
+
+
+def _answered_by(backend) -> str:
+    """Which endpoint of a pool answered (and which were dropped on the way); "" for one backend."""
+    if not isinstance(backend, EndpointPool):
+        return ""
+    stats = backend.stats()
+    answered = next(e.url for e in stats if e.calls)
+    dropped = [e.url for e in stats if e.error]
+    return escape(f" via {answered}" + (f" ({', '.join(dropped)} dropped)" if dropped else ""))
 
 
 def _unescape(option: str, value: str) -> str:

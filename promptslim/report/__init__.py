@@ -152,6 +152,26 @@ def path_rows(report: dict) -> list[tuple[str, str, str, str, str, str]]:
     return rows
 
 
+def endpoint_rows(report: dict) -> list[tuple[str, str, str, str, str, str]]:
+    """(endpoint, calls answered, calls failed, calls/s, output tokens/s, state) for each endpoint
+    of a pool; none for a run on one backend."""
+    rows = []
+    for e in report.get("endpoints") or []:
+        dropped = e.get("dropped_after_s")
+        state = "live" if dropped is None else f"dropped after {dropped:,.1f} s: {e.get('error') or ''}"
+        rows.append(
+            (
+                str(e.get("url", "")),
+                count(e.get("calls")),
+                count(e.get("failed")),
+                "n/a" if e.get("calls_per_s") is None else sig(e["calls_per_s"]),
+                "n/a" if e.get("tokens_per_s") is None else sig(e["tokens_per_s"]),
+                state,
+            )
+        )
+    return rows
+
+
 def objective_cost(value: float | None, objective: str) -> str:
     """A cost under the objective, with its unit."""
     if objective == "tokens":

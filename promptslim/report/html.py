@@ -22,6 +22,7 @@ from . import (
     co2,
     cost_of,
     decision,
+    endpoint_rows,
     energy,
     energy_basis,
     headline_score,
@@ -144,13 +145,22 @@ def _acceptance(report: dict) -> str:
 
 
 def _path_section(report: dict) -> str:
-    rows = "\n".join("<tr>" + "".join(f"<td>{esc(value)}</td>" for value in row) + "</tr>" for row in path_rows(report))
-    head = "".join(f"<th>{h}</th>" for h in ("Probe", "Phase", "Levels", "Verdict", "Cases", "Cheapest passing cap"))
+    head = ("Probe", "Phase", "Levels", "Verdict", "Cases", "Cheapest passing cap")
     return (
         '<section id="path">\n<h2>How the search went</h2>\n<p class="hint">Each probe, in order: bounds first '
         "(each axis alone, binary search), then the cheapest configurations inside them.</p>\n"
-        f'<div class="scroll">\n<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n</div>\n'
-        "</section>"
+        f"{_plain_table(head, path_rows(report))}</section>"
+    )
+
+
+def _plain_table(head: Iterable[str], rows: Iterable[Iterable[object]], table_id: str = "") -> str:
+    """A scrolling table of escaped text cells."""
+    heads = "".join(f"<th>{esc(h)}</th>" for h in head)
+    body = "\n".join("<tr>" + "".join(f"<td>{esc(value)}</td>" for value in row) + "</tr>" for row in rows)
+    opening = f'<table id="{esc(table_id)}">' if table_id else "<table>"
+    return (
+        f'<div class="scroll">\n{opening}\n<thead><tr>{heads}</tr></thead>\n<tbody>\n{body}\n</tbody>\n'
+        "</table>\n</div>\n"
     )
 
 
@@ -463,8 +473,16 @@ def _spend_section(report: dict) -> str:
     items = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in facts)
     return (
         '<section id="spend">\n<h2>What the optimisation cost</h2>\n'
-        f'<p class="breakeven">{esc(breakeven(report))}</p>\n<dl class="facts">{items}</dl>\n</section>'
+        f'<p class="breakeven">{esc(breakeven(report))}</p>\n<dl class="facts">{items}</dl>\n'
+        f"{_endpoints_table(report)}</section>"
     )
+
+
+def _endpoints_table(report: dict) -> str:
+    """Calls and throughput on each endpoint of a pool; nothing for one backend."""
+    rows = endpoint_rows(report)
+    head = ("Endpoint", "Calls", "Failed", "Calls/s", "Output tokens/s", "State")
+    return _plain_table(head, rows, "endpoints") if rows else ""
 
 
 _CSS = """

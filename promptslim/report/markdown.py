@@ -15,6 +15,7 @@ from . import (
     by_cost,
     co2,
     decision,
+    endpoint_rows,
     energy,
     energy_basis,
     headline_score,
@@ -39,6 +40,7 @@ def render(report: dict) -> str:
         _acceptance(report),
         _search(report),
         _spend(report),
+        *_endpoints(report),
         _variants(report),
         _best_prompt(report),
     )
@@ -110,6 +112,14 @@ def _spend(report: dict) -> str:
         f"({spend.get('cached_calls', 0):,} cached; trying everything needs "
         f"{spend.get('exhaustive_calls', 0):,}) in {spend.get('wall_s', 0):.1f} s. {breakeven(report)}"
     )
+
+
+def _endpoints(report: dict) -> list[str]:
+    rows = [[cell(value) for value in row] for row in endpoint_rows(report)]
+    if not rows:
+        return []
+    header = ["Endpoint", "Calls", "Failed", "Calls/s", "Output tokens/s", "State"]
+    return ["**Endpoints:**\n\n" + _table(header, rows, "lrrrrl")]
 
 
 def _variants(report: dict) -> str:

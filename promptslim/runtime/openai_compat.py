@@ -132,23 +132,17 @@ class OpenAIBackend:
     def answer_pieces(self, text: str) -> list[bytes] | None:
         return None  # the endpoint's tokenizer is not at hand
 
+    def served_models(self) -> list[str]:
+        """The ids of the models the endpoint lists (llama.cpp's server: its --model_alias, else the file)."""
+        return self._retrying(lambda: sorted(model.id for model in self._client.models.list()))
+
     def complete(self, prompt: Prompt, options: CallOptions) -> Completion:
-        attempt = 0
-        while True:
-            if self._down is not None:  # another call found the endpoint gone: do not wait again
-                raise self._down
-            try:
-                with Stopwatch(self.meter) as watch:
-                    resp, text = self._request(prompt, options)
-                break
-            except Exception as exc:  # the client raises its own errors, httpx's and JSON's
-                wait = self._retry_wait(exc, attempt)
-                if wait is None:
-                    self._count(attempt)
-                    raise self._failure(exc, attempt + 1) from None
-            attempt += 1
-            time.sleep(wait)
-        self._count(attempt)
+        def attempt():
+            with Stopwatch(self.meter) as watch:
+                resp, text = self._request(prompt, options)
+            return watch, resp, text
+
+        watch, resp, text = self._retrying(attempt)
         usage = resp.usage
         return Completion.measured(
             watch,
@@ -159,6 +153,25 @@ class OpenAIBackend:
             finish_reason=resp.choices[0].finish_reason or "stop",
             extra={} if usage else {"usage": "counted locally: the endpoint reported none"},
         )
+
+    def _retrying(self, request):
+        """request()'s result, with failed attempts retried; a final failure raised as ours."""
+        attempt = 0
+        while True:
+            if self._down is not None:  # another call found the endpoint gone: do not wait again
+                raise self._down
+            try:
+                result = request()
+                break
+            except Exception as exc:  # the client raises its own errors, httpx's and JSON's
+                wait = self._retry_wait(exc, attempt)
+                if wait is None:
+                    self._count(attempt)
+                    raise self._failure(exc, attempt + 1) from None
+            attempt += 1
+            time.sleep(wait)
+        self._count(attempt)
+        return result
 
     def _request(self, prompt: Prompt, options: CallOptions):
         """One attempt: the response and its text; a response without them raises (and is retried)."""
