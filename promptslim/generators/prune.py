@@ -1,8 +1,10 @@
 """LM-guided token pruning with the local GGUF model's self-information.
 
 Learning from LLMLingua, with llama-cpp-python only:
-- a budget per section: demonstrations are compressed hardest, instructions lightly, the
-  question and template slots never; protected spans and structural words are forced;
+- a coarse, demonstration-level budget first: whole demonstrations go, balanced across labels,
+  before any word is cut (a small model follows a few intact examples better than many mangled
+  ones), and the words of the demonstrations kept go only after the instruction's;
+- the question and template slots are never cut; protected spans and structural words are forced;
 - the text is scored segment by segment, each conditioned on what was kept before it: the
   dropped tokens are removed from the KV cache, so each token is evaluated exactly once;
 - within a segment the lowest-information words go first until the segment meets its share
@@ -23,7 +25,7 @@ import numpy as np
 from ..constants import CJK, CLAUSE_END
 from ..errors import InputError
 from ..protect import PLACEHOLDER, Protected, Span, markup_names, placeholders, protect, span_toucher
-from .shots import find_demonstrations
+from .shots import balanced_order, find_demonstrations, remove_ranges
 
 if TYPE_CHECKING:
     from ..runtime.llama import ScoringContext
@@ -35,7 +37,10 @@ PRUNE_N_CTX = 2048
 PRUNE_N_BATCH = 256
 RATE_TOLERANCE = 0.02  # kept share of the tokens, within this of the rate asked for
 FIT_ROUNDS = 3
-INSTRUCTION_BONUS = 0.5  # instructions keep this share of the slack the demonstrations give up
+# free instruction words keep at least rate ** INSTRUCTION_FLOOR of their tokens; the
+# demonstrations are kept whole from the rest, and the instruction takes what they leave: at low
+# rates the examples come first, near rate 1 every section is cut lightly
+INSTRUCTION_FLOOR = 3.0
 # words that flip or bound meaning are never dropped (LLMLingua's "force tokens", for words)
 FORCED_WORDS = re.compile(
     r"(?:not|no|never|none|nor|without|only|except|unless|must|don't|doesn't|didn't|can't|cannot|won't|"
@@ -194,7 +199,9 @@ def _token_offsets(model: ScoringContext, text: str) -> tuple[list[int], list[in
     return tokens, offsets
 
 
-def _section_rates(words: list[Word], rate: float) -> dict[str, float]:
+def _section_rates(words: list[Word], rate: float, floor: float) -> dict[str, float]:
+    """The share of its free words' tokens each section keeps: the demonstrations first, after
+    the instruction's `floor` share; the instruction, what they leave."""
     total = sum(w.cost for w in words)
     forced = sum(w.cost for w in words if w.forced)
     free = {s: sum(w.cost for w in words if not w.forced and w.section == s) for s in ("instruction", "demo")}
@@ -202,21 +209,47 @@ def _section_rates(words: list[Word], rate: float) -> dict[str, float]:
     droppable = free["instruction"] + free["demo"]
     if droppable <= 0 or slack <= 0:
         return {"instruction": 0.0, "demo": 0.0}
-    keep = min(1.0, slack / droppable)
     if not free["demo"] or not free["instruction"]:
+        keep = min(1.0, slack / droppable)
         return {"instruction": keep, "demo": keep}
-    instruction = min(1.0, keep + (1 - keep) * INSTRUCTION_BONUS)
-    demo = (slack - instruction * free["instruction"]) / free["demo"]
-    if demo < 0:
-        instruction, demo = slack / free["instruction"], 0.0
-    return {"instruction": instruction, "demo": min(1.0, demo)}
+    floor = min(floor, slack / droppable)
+    demo = min(1.0, (slack - floor * free["instruction"]) / free["demo"])
+    return {"instruction": min(1.0, (slack - demo * free["demo"]) / free["instruction"]), "demo": demo}
+
+
+def _drop_demonstrations(protected: Protected, count: Callable[[str], int], rate: float) -> str:
+    """LLMLingua's coarse budget control, for demonstrations: keep whole ones, in
+    shots.balanced_order, while they fit what the budget leaves after the question and the
+    instruction's floor; never fewer than one per label. One holding a protected span stays."""
+    text = protected.text
+    demos = find_demonstrations(text)
+    if len(demos) < 2:
+        return text
+    costs = [count(text[d.start : d.end]) for d in demos]
+    outside = count(text[: demos[0].start]), count(text[demos[-1].end :])  # instruction, question
+    room = rate * (sum(costs) + sum(outside)) - outside[1] - rate**INSTRUCTION_FLOOR * outside[0]
+    touches = span_toucher(protected.spans)
+    kept = {i for i, d in enumerate(demos) if touches(d.start, d.end)}
+    labels = len({d.label for d in demos})
+    for rank, i in enumerate(balanced_order([d.label for d in demos])):
+        if rank >= labels and sum(costs[j] for j in kept | {i}) > room:
+            break
+        kept.add(i)
+    return remove_ranges(text, [(d.start, d.end) for i, d in enumerate(demos) if i not in kept])
 
 
 def prune_text(text: str, model: ScoringContext, count: Callable[[str], int], rate: float, keep: Sequence = ()) -> str:
     """Keep about `rate` of the text's target tokens, dropping the least informative words, as
     the local `model` (from compress.prune_llm) scores them."""
     protected = protect(text, keep)
-    text = protected.text
+    budget = rate * count(protected.text)
+    floor = rate**INSTRUCTION_FLOOR
+    text = _drop_demonstrations(protected, count, rate)
+    if text != protected.text:
+        protected = protect(text, keep)
+        rate = budget / count(text)
+        if rate >= 1:
+            return text
     words = _words(protected)
     if not words:
         return text
@@ -224,7 +257,7 @@ def prune_text(text: str, model: ScoringContext, count: Callable[[str], int], ra
         piece = text[word.start : word.end]
         word.cost = count(piece)
         word.saving = word.cost - count(_CLAUSE_MARKS.search(piece).group(0))
-    rates = _section_rates(words, rate)
+    rates = _section_rates(words, rate, floor)
     tokens, offsets = _token_offsets(model, text)
     scorer = SurprisalScorer(model)
     token_index = 0
@@ -248,10 +281,10 @@ def prune_text(text: str, model: ScoringContext, count: Callable[[str], int], ra
         dropped = _choose_drops(segment, rates)
         drop_ids = {id(w) for w in dropped}
         scorer.forget([p for p, owner in zip(positions, owners) if owner is not None and id(owner) in drop_ids])
-    return _fit_rate(text, words, count, rate)
+    return _fit_rate(text, words, count, rate, floor)
 
 
-def _fit_rate(text: str, words: list[Word], count: Callable[[str], int], rate: float) -> str:
+def _fit_rate(text: str, words: list[Word], count: Callable[[str], int], rate: float, floor: float) -> str:
     """Words' token costs are counted one by one, and the sum misses where the tokenizer merges
     neighbours (common in Chinese): measure the result and re-choose the drops from the same
     scores, no model call, until the kept share is within RATE_TOLERANCE of `rate`."""
@@ -262,7 +295,7 @@ def _fit_rate(text: str, words: list[Word], count: Callable[[str], int], rate: f
         if not goal or abs(got - goal) <= RATE_TOLERANCE * total:
             break
         aim = min(1.0, max(0.0, aim * goal / max(1, got)))
-        rates = _section_rates(words, aim)
+        rates = _section_rates(words, aim, floor)
         for word in words:
             word.kept = True
         for segment in _segments(words):
