@@ -16,6 +16,7 @@ Learning from LLMLingua, with llama-cpp-python only:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -86,23 +87,24 @@ class SurprisalScorer:
     def room(self) -> int:
         return self.n_ctx - self.n_past
 
-    def feed(self, tokens: Sequence[int]) -> tuple[np.ndarray, list[int]]:
-        """Surprisal of each token and the KV positions they took."""
+    def feed(self, tokens: Sequence[int], wanted: Sequence[bool]) -> tuple[np.ndarray, list[int]]:
+        """Surprisal of each wanted token (0 for the others) and the KV positions all took. Only
+        the rows that predict a wanted token get logits: the output layer over the whole vocabulary
+        is a large share of a small model's work."""
         surprisal = np.zeros(len(tokens), dtype=np.float64)
         positions = list(range(self.n_past, self.n_past + len(tokens)))
         scratch = np.empty((ROW_CHUNK, self.n_vocab), dtype=np.float32)
         for lo in range(0, len(tokens), self.n_batch):
             chunk = np.asarray(tokens[lo : lo + self.n_batch], dtype=np.int64)
-            logits = self.model.decode(chunk.tolist(), self.n_past)
-            if self.next_row is not None:
+            # row i predicts token i + 1; the last row, the first token of what comes next
+            targets = np.flatnonzero(wanted[lo + 1 : lo + len(chunk)]) + 1
+            logits = self.model.decode(chunk.tolist(), self.n_past, [*(targets - 1).tolist(), len(chunk) - 1])
+            if self.next_row is not None and wanted[lo]:
                 surprisal[lo] = -self.next_row[chunk[0]]
-            for r0 in range(0, len(chunk), ROW_CHUNK):
-                rows = logits[r0 : r0 + ROW_CHUNK]
-                lse = _logsumexp(rows, scratch[: len(rows)])
-                # row i predicts token i + 1 of the chunk
-                nxt = np.arange(r0 + 1, r0 + 1 + len(rows))
-                inside = nxt < len(chunk)
-                surprisal[lo + nxt[inside]] = lse[inside] - rows[inside.nonzero()[0], chunk[nxt[inside]]]
+            for r0 in range(0, len(targets), ROW_CHUNK):
+                rows, hit = logits[r0 : r0 + ROW_CHUNK], targets[r0 : r0 + ROW_CHUNK]
+                rows = rows[: len(hit)]
+                surprisal[lo + hit] = _logsumexp(rows, scratch[: len(rows)]) - rows[np.arange(len(hit)), chunk[hit]]
             last = logits[-1:]
             self.next_row = (last - _logsumexp(last, scratch[:1])[:, None])[0].copy()
             self.n_past += len(chunk)
@@ -258,30 +260,35 @@ def prune_text(text: str, model: ScoringContext, count: Callable[[str], int], ra
         word.cost = count(piece)
         word.saving = word.cost - count(_CLAUSE_MARKS.search(piece).group(0))
     rates = _section_rates(words, rate, floor)
-    tokens, offsets = _token_offsets(model, text)
+    _score(text, words, model, rates)
+    return _fit_rate(text, words, count, rate, floor)
+
+
+def _score(text: str, words: list[Word], model: ScoringContext, rates: dict[str, float]) -> None:
+    """Score the words segment by segment, each conditioned on the words kept before it, and
+    choose each segment's drops. Nothing after the last free word is fed: no word is scored on it."""
+    free_end = max((w.end for w in words if not w.forced), default=0)
+    tokens, offsets = _token_offsets(model, text[:free_end])
+    starts = [w.start for w in words]
     scorer = SurprisalScorer(model)
     token_index = 0
     for segment in _segments(words):
-        seg_end_char = segment[-1].end
-        seg_tokens, owners = [], []
-        while token_index < len(tokens) and offsets[token_index] < seg_end_char:
-            owner = _owner(segment, offsets[token_index])
-            seg_tokens.append(tokens[token_index])
-            owners.append(owner)
+        first = token_index
+        while token_index < len(tokens) and offsets[token_index] < segment[-1].end:
             token_index += 1
-        if not seg_tokens:
+        if first == token_index:
             continue
-        if len(seg_tokens) > scorer.room():
+        owners = [_owner(words, starts, offsets[i]) for i in range(first, token_index)]
+        if token_index - first > scorer.room():
             scorer.restart()  # a new window: the context is full
-        surprisal, positions = scorer.feed(seg_tokens)
+        wanted = [owner is not None and not owner.forced for owner in owners]
+        surprisal, positions = scorer.feed(tokens[first:token_index], wanted)
         for owner, value in zip(owners, surprisal):
             if owner is not None:
                 owner.info += float(value)
                 owner.n_model_tokens += 1
-        dropped = _choose_drops(segment, rates)
-        drop_ids = {id(w) for w in dropped}
+        drop_ids = {id(w) for w in _choose_drops(segment, rates)}
         scorer.forget([p for p, owner in zip(positions, owners) if owner is not None and id(owner) in drop_ids])
-    return _fit_rate(text, words, count, rate, floor)
 
 
 def _fit_rate(text: str, words: list[Word], count: Callable[[str], int], rate: float, floor: float) -> str:
@@ -309,11 +316,9 @@ def _segments(words: list[Word]) -> list[list[Word]]:
     return [words[i : i + SEGMENT_WORDS] for i in range(0, len(words), SEGMENT_WORDS)]
 
 
-def _owner(segment: list[Word], offset: int) -> Word | None:
-    for word in segment:
-        if word.start <= offset < word.end:
-            return word
-    return None
+def _owner(words: list[Word], starts: list[int], offset: int) -> Word | None:
+    i = bisect_right(starts, offset) - 1
+    return words[i] if i >= 0 and offset < words[i].end else None
 
 
 def _choose_drops(segment: list[Word], rates: dict[str, float]) -> list[Word]:
