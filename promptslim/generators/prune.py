@@ -339,22 +339,30 @@ def _choose_drops(segment: list[Word], rates: dict[str, float]) -> list[Word]:
 
 
 def _assemble(text: str, words: list[Word]) -> str:
-    out, pos, line_broken = [], 0, False
+    """The kept words with the line breaks of the dropped ones, and the clause ends of those that
+    end a clause with a kept word in it, right after that word: a clause dropped whole leaves no
+    stray mark."""
+    out, pos, line_broken, said, said_at = [], 0, False, False, 0
     for word in words:
+        piece = text[word.start : word.end]
+        ending = _CLAUSE_MARKS.search(piece).group(0)
         if word.kept:
             if line_broken:  # a dropped line start: the next word starts the line, unindented
                 out.append(text[pos : word.start].rstrip(" \t"))
-                out.append(text[word.start : word.end].lstrip(" \t"))
-                pos, line_broken = word.end, False
+                piece = piece.lstrip(" \t")
+            else:
+                out.append(text[pos : word.start])
+            out.append(piece)
+            pos, line_broken, said, said_at = word.end, False, not ending, len(out)
             continue
         out.append(text[pos : word.start])
-        piece = text[word.start : word.end]
+        if said and ending:  # the clause's end, right after its last kept word
+            out.insert(said_at, ending)
+            said = False
         breaks = piece[: len(piece) - len(piece.lstrip())].count("\n")
         out.append("\n" * breaks)  # keep line breaks
-        ending = _CLAUSE_MARKS.search(piece).group(0)
-        out.append(ending)  # and sentence ends
-        line_broken = line_broken or (breaks > 0 and not ending)
+        line_broken = line_broken or breaks > 0
         pos = word.end
     out.append(text[pos:])
     pruned = "".join(out)
-    return pruned if text[:1].isspace() else pruned.lstrip(" \t")
+    return pruned if text[:1].isspace() else pruned.lstrip()
