@@ -42,6 +42,9 @@ FIT_ROUNDS = 3
 # demonstrations are kept whole from the rest, and the instruction takes what they leave: at low
 # rates the examples come first, near rate 1 every section is cut lightly
 INSTRUCTION_FLOOR = 3.0
+# whole demonstrations may fill this share of the prompt beyond the budget; the words of the
+# kept ones then go (LLMLingua's "+100" context budget): one more whole example beats the words
+DEMO_SLACK = 0.1
 # words that flip or bound meaning are never dropped (LLMLingua's "force tokens", for words)
 FORCED_WORDS = re.compile(
     r"(?:not|no|never|none|nor|without|only|except|unless|must|don't|doesn't|didn't|can't|cannot|won't|"
@@ -221,15 +224,16 @@ def _section_rates(words: list[Word], rate: float, floor: float) -> dict[str, fl
 
 def _drop_demonstrations(protected: Protected, count: Callable[[str], int], rate: float) -> str:
     """LLMLingua's coarse budget control, for demonstrations: keep whole ones, in
-    shots.balanced_order, while they fit what the budget leaves after the question and the
-    instruction's floor; never fewer than one per label. One holding a protected span stays."""
+    shots.balanced_order, while they fit what the budget (and DEMO_SLACK) leaves after the
+    question and the instruction's floor; never fewer than one per label. One holding a
+    protected span stays."""
     text = protected.text
     demos = find_demonstrations(text)
     if len(demos) < 2:
         return text
     costs = [count(text[d.start : d.end]) for d in demos]
     outside = count(text[: demos[0].start]), count(text[demos[-1].end :])  # instruction, question
-    room = rate * (sum(costs) + sum(outside)) - outside[1] - rate**INSTRUCTION_FLOOR * outside[0]
+    room = (rate + DEMO_SLACK) * (sum(costs) + sum(outside)) - outside[1] - rate**INSTRUCTION_FLOOR * outside[0]
     touches = span_toucher(protected.spans)
     kept = {i for i, d in enumerate(demos) if touches(d.start, d.end)}
     labels = len({d.label for d in demos})
