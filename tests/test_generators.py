@@ -7,10 +7,11 @@ from conftest import PROMPTS
 
 from promptslim.compress import compress
 from promptslim.generate import variants
-from promptslim.generators import caps, rewrite, shots
+from promptslim.generators import caps, prune, rewrite, shots
 from promptslim.prompt import Prompt
 from promptslim.protect import preserved, protect
 from promptslim.runtime import CallOptions, Completion
+from promptslim.tokens import text_counter
 
 EXAMPLES = PROMPTS / "examples"
 
@@ -274,13 +275,35 @@ def test_rewrite_with_the_embedded_model_holds_its_guards():
     assert result.compressed_tokens <= result.original_tokens
 
 
-@pytest.mark.slow
-def test_prune_keeps_every_demonstrations_answer():
+def demo_blocks(text: str) -> list[str]:
+    return [text[d.start : d.end].strip() for d in shots.find_demonstrations(text)]
+
+
+def test_prune_drops_whole_demonstrations_first_keeping_every_label():
     text = example("sentiment-fewshot")
-    result = compress(text, method="prune", rate=0.4)
-    assert result.ratio <= 0.45
+    kept = prune._drop_demonstrations(protect(text), text_counter("gpt-4o"), 0.3)
+    blocks = demo_blocks(kept)
+    assert 2 <= len(blocks) < len(demo_blocks(text))
+    assert all(b in demo_blocks(text) for b in blocks)  # whole, answers included
+    assert {b.split()[-1] for b in blocks} == {"positive", "negative"}
+    assert kept.endswith(text[shots.find_demonstrations(text)[-1].end :])  # the question slot as it was
+    assert prune._drop_demonstrations(protect(text), text_counter("gpt-4o"), 1.0) == text
+
+
+def test_prune_keeps_a_demonstration_holding_a_protected_span():
+    text = example("sentiment-fewshot").replace("Review: ", "Review: `order 12` ", 1)
+    assert "`order 12`" in prune._drop_demonstrations(protect(text), text_counter("gpt-4o"), 0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rate", [0.2, 0.3])
+def test_prune_tracks_low_rates_on_a_few_shot_prompt(rate):
+    text = example("sentiment-fewshot")
+    result = compress(text, method="prune", rate=rate)
+    assert abs(result.ratio - rate) <= 0.03, result.ratio
     answers = lambda t: re.findall(r"^Sentiment: (\w+)$", t, re.M)  # noqa: E731
-    assert answers(result.prompt) == answers(text) and len(answers(text)) == 8
+    assert set(answers(result.prompt)) == set(answers(text))
+    assert result.prompt.endswith(text[-len("Review: {{review}}\nSentiment:") :])
 
 
 @pytest.mark.slow

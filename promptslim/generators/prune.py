@@ -1,8 +1,10 @@
 """LM-guided token pruning with the local GGUF model's self-information.
 
 Learning from LLMLingua, with llama-cpp-python only:
-- a budget per section: demonstrations are compressed hardest, instructions lightly, the
-  question and template slots never; protected spans and structural words are forced;
+- a coarse, demonstration-level budget first: whole demonstrations go, balanced across labels,
+  before any word is cut (a small model follows a few intact examples better than many mangled
+  ones), and the words of the demonstrations kept go only after the instruction's;
+- the question and template slots are never cut; protected spans and structural words are forced;
 - the text is scored segment by segment, each conditioned on what was kept before it: the
   dropped tokens are removed from the KV cache, so each token is evaluated exactly once;
 - within a segment the lowest-information words go first until the segment meets its share
@@ -14,6 +16,7 @@ Learning from LLMLingua, with llama-cpp-python only:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -23,7 +26,7 @@ import numpy as np
 from ..constants import CJK, CLAUSE_END
 from ..errors import InputError
 from ..protect import PLACEHOLDER, Protected, Span, markup_names, placeholders, protect, span_toucher
-from .shots import find_demonstrations
+from .shots import balanced_order, find_demonstrations, remove_ranges
 
 if TYPE_CHECKING:
     from ..runtime.llama import ScoringContext
@@ -35,7 +38,13 @@ PRUNE_N_CTX = 2048
 PRUNE_N_BATCH = 256
 RATE_TOLERANCE = 0.02  # kept share of the tokens, within this of the rate asked for
 FIT_ROUNDS = 3
-INSTRUCTION_BONUS = 0.5  # instructions keep this share of the slack the demonstrations give up
+# free instruction words keep at least rate ** INSTRUCTION_FLOOR of their tokens; the
+# demonstrations are kept whole from the rest, and the instruction takes what they leave: at low
+# rates the examples come first, near rate 1 every section is cut lightly
+INSTRUCTION_FLOOR = 3.0
+# whole demonstrations may fill this share of the prompt beyond the budget; the words of the
+# kept ones then go (LLMLingua's "+100" context budget): one more whole example beats the words
+DEMO_SLACK = 0.1
 # words that flip or bound meaning are never dropped (LLMLingua's "force tokens", for words)
 FORCED_WORDS = re.compile(
     r"(?:not|no|never|none|nor|without|only|except|unless|must|don't|doesn't|didn't|can't|cannot|won't|"
@@ -81,23 +90,24 @@ class SurprisalScorer:
     def room(self) -> int:
         return self.n_ctx - self.n_past
 
-    def feed(self, tokens: Sequence[int]) -> tuple[np.ndarray, list[int]]:
-        """Surprisal of each token and the KV positions they took."""
+    def feed(self, tokens: Sequence[int], wanted: Sequence[bool]) -> tuple[np.ndarray, list[int]]:
+        """Surprisal of each wanted token (0 for the others) and the KV positions all took. Only
+        the rows that predict a wanted token get logits: the output layer over the whole vocabulary
+        is a large share of a small model's work."""
         surprisal = np.zeros(len(tokens), dtype=np.float64)
         positions = list(range(self.n_past, self.n_past + len(tokens)))
         scratch = np.empty((ROW_CHUNK, self.n_vocab), dtype=np.float32)
         for lo in range(0, len(tokens), self.n_batch):
             chunk = np.asarray(tokens[lo : lo + self.n_batch], dtype=np.int64)
-            logits = self.model.decode(chunk.tolist(), self.n_past)
-            if self.next_row is not None:
+            # row i predicts token i + 1; the last row, the first token of what comes next
+            targets = np.flatnonzero(wanted[lo + 1 : lo + len(chunk)]) + 1
+            logits = self.model.decode(chunk.tolist(), self.n_past, [*(targets - 1).tolist(), len(chunk) - 1])
+            if self.next_row is not None and wanted[lo]:
                 surprisal[lo] = -self.next_row[chunk[0]]
-            for r0 in range(0, len(chunk), ROW_CHUNK):
-                rows = logits[r0 : r0 + ROW_CHUNK]
-                lse = _logsumexp(rows, scratch[: len(rows)])
-                # row i predicts token i + 1 of the chunk
-                nxt = np.arange(r0 + 1, r0 + 1 + len(rows))
-                inside = nxt < len(chunk)
-                surprisal[lo + nxt[inside]] = lse[inside] - rows[inside.nonzero()[0], chunk[nxt[inside]]]
+            for r0 in range(0, len(targets), ROW_CHUNK):
+                rows, hit = logits[r0 : r0 + ROW_CHUNK], targets[r0 : r0 + ROW_CHUNK]
+                rows = rows[: len(hit)]
+                surprisal[lo + hit] = _logsumexp(rows, scratch[: len(rows)]) - rows[np.arange(len(hit)), chunk[hit]]
             last = logits[-1:]
             self.next_row = (last - _logsumexp(last, scratch[:1])[:, None])[0].copy()
             self.n_past += len(chunk)
@@ -194,7 +204,9 @@ def _token_offsets(model: ScoringContext, text: str) -> tuple[list[int], list[in
     return tokens, offsets
 
 
-def _section_rates(words: list[Word], rate: float) -> dict[str, float]:
+def _section_rates(words: list[Word], rate: float, floor: float) -> dict[str, float]:
+    """The share of its free words' tokens each section keeps: the demonstrations first, after
+    the instruction's `floor` share; the instruction, what they leave."""
     total = sum(w.cost for w in words)
     forced = sum(w.cost for w in words if w.forced)
     free = {s: sum(w.cost for w in words if not w.forced and w.section == s) for s in ("instruction", "demo")}
@@ -202,21 +214,48 @@ def _section_rates(words: list[Word], rate: float) -> dict[str, float]:
     droppable = free["instruction"] + free["demo"]
     if droppable <= 0 or slack <= 0:
         return {"instruction": 0.0, "demo": 0.0}
-    keep = min(1.0, slack / droppable)
     if not free["demo"] or not free["instruction"]:
+        keep = min(1.0, slack / droppable)
         return {"instruction": keep, "demo": keep}
-    instruction = min(1.0, keep + (1 - keep) * INSTRUCTION_BONUS)
-    demo = (slack - instruction * free["instruction"]) / free["demo"]
-    if demo < 0:
-        instruction, demo = slack / free["instruction"], 0.0
-    return {"instruction": instruction, "demo": min(1.0, demo)}
+    floor = min(floor, slack / droppable)
+    demo = min(1.0, (slack - floor * free["instruction"]) / free["demo"])
+    return {"instruction": min(1.0, (slack - demo * free["demo"]) / free["instruction"]), "demo": demo}
+
+
+def _drop_demonstrations(protected: Protected, count: Callable[[str], int], rate: float) -> str:
+    """LLMLingua's coarse budget control, for demonstrations: keep whole ones, in
+    shots.balanced_order, while they fit what the budget (and DEMO_SLACK) leaves after the
+    question and the instruction's floor; never fewer than one per label. One holding a
+    protected span stays."""
+    text = protected.text
+    demos = find_demonstrations(text)
+    if len(demos) < 2:
+        return text
+    costs = [count(text[d.start : d.end]) for d in demos]
+    outside = count(text[: demos[0].start]), count(text[demos[-1].end :])  # instruction, question
+    room = (rate + DEMO_SLACK) * (sum(costs) + sum(outside)) - outside[1] - rate**INSTRUCTION_FLOOR * outside[0]
+    touches = span_toucher(protected.spans)
+    kept = {i for i, d in enumerate(demos) if touches(d.start, d.end)}
+    labels = len({d.label for d in demos})
+    for rank, i in enumerate(balanced_order([d.label for d in demos])):
+        if rank >= labels and sum(costs[j] for j in kept | {i}) > room:
+            break
+        kept.add(i)
+    return remove_ranges(text, [(d.start, d.end) for i, d in enumerate(demos) if i not in kept])
 
 
 def prune_text(text: str, model: ScoringContext, count: Callable[[str], int], rate: float, keep: Sequence = ()) -> str:
     """Keep about `rate` of the text's target tokens, dropping the least informative words, as
     the local `model` (from compress.prune_llm) scores them."""
     protected = protect(text, keep)
-    text = protected.text
+    budget = rate * count(protected.text)
+    floor = rate**INSTRUCTION_FLOOR
+    text = _drop_demonstrations(protected, count, rate)
+    if text != protected.text:
+        protected = protect(text, keep)
+        rate = budget / count(text)
+        if rate >= 1:
+            return text
     words = _words(protected)
     if not words:
         return text
@@ -224,34 +263,39 @@ def prune_text(text: str, model: ScoringContext, count: Callable[[str], int], ra
         piece = text[word.start : word.end]
         word.cost = count(piece)
         word.saving = word.cost - count(_CLAUSE_MARKS.search(piece).group(0))
-    rates = _section_rates(words, rate)
-    tokens, offsets = _token_offsets(model, text)
+    rates = _section_rates(words, rate, floor)
+    _score(text, words, model, rates)
+    return _fit_rate(text, words, count, rate, floor)
+
+
+def _score(text: str, words: list[Word], model: ScoringContext, rates: dict[str, float]) -> None:
+    """Score the words segment by segment, each conditioned on the words kept before it, and
+    choose each segment's drops. Nothing after the last free word is fed: no word is scored on it."""
+    free_end = max((w.end for w in words if not w.forced), default=0)
+    tokens, offsets = _token_offsets(model, text[:free_end])
+    starts = [w.start for w in words]
     scorer = SurprisalScorer(model)
     token_index = 0
     for segment in _segments(words):
-        seg_end_char = segment[-1].end
-        seg_tokens, owners = [], []
-        while token_index < len(tokens) and offsets[token_index] < seg_end_char:
-            owner = _owner(segment, offsets[token_index])
-            seg_tokens.append(tokens[token_index])
-            owners.append(owner)
+        first = token_index
+        while token_index < len(tokens) and offsets[token_index] < segment[-1].end:
             token_index += 1
-        if not seg_tokens:
+        if first == token_index:
             continue
-        if len(seg_tokens) > scorer.room():
+        owners = [_owner(words, starts, offsets[i]) for i in range(first, token_index)]
+        if token_index - first > scorer.room():
             scorer.restart()  # a new window: the context is full
-        surprisal, positions = scorer.feed(seg_tokens)
+        wanted = [owner is not None and not owner.forced for owner in owners]
+        surprisal, positions = scorer.feed(tokens[first:token_index], wanted)
         for owner, value in zip(owners, surprisal):
             if owner is not None:
                 owner.info += float(value)
                 owner.n_model_tokens += 1
-        dropped = _choose_drops(segment, rates)
-        drop_ids = {id(w) for w in dropped}
+        drop_ids = {id(w) for w in _choose_drops(segment, rates)}
         scorer.forget([p for p, owner in zip(positions, owners) if owner is not None and id(owner) in drop_ids])
-    return _fit_rate(text, words, count, rate)
 
 
-def _fit_rate(text: str, words: list[Word], count: Callable[[str], int], rate: float) -> str:
+def _fit_rate(text: str, words: list[Word], count: Callable[[str], int], rate: float, floor: float) -> str:
     """Words' token costs are counted one by one, and the sum misses where the tokenizer merges
     neighbours (common in Chinese): measure the result and re-choose the drops from the same
     scores, no model call, until the kept share is within RATE_TOLERANCE of `rate`."""
@@ -262,7 +306,7 @@ def _fit_rate(text: str, words: list[Word], count: Callable[[str], int], rate: f
         if not goal or abs(got - goal) <= RATE_TOLERANCE * total:
             break
         aim = min(1.0, max(0.0, aim * goal / max(1, got)))
-        rates = _section_rates(words, aim)
+        rates = _section_rates(words, aim, floor)
         for word in words:
             word.kept = True
         for segment in _segments(words):
@@ -276,11 +320,9 @@ def _segments(words: list[Word]) -> list[list[Word]]:
     return [words[i : i + SEGMENT_WORDS] for i in range(0, len(words), SEGMENT_WORDS)]
 
 
-def _owner(segment: list[Word], offset: int) -> Word | None:
-    for word in segment:
-        if word.start <= offset < word.end:
-            return word
-    return None
+def _owner(words: list[Word], starts: list[int], offset: int) -> Word | None:
+    i = bisect_right(starts, offset) - 1
+    return words[i] if i >= 0 and offset < words[i].end else None
 
 
 def _choose_drops(segment: list[Word], rates: dict[str, float]) -> list[Word]:
@@ -301,22 +343,30 @@ def _choose_drops(segment: list[Word], rates: dict[str, float]) -> list[Word]:
 
 
 def _assemble(text: str, words: list[Word]) -> str:
-    out, pos, line_broken = [], 0, False
+    """The kept words with the line breaks of the dropped ones, and the clause ends of those that
+    end a clause with a kept word in it, right after that word: a clause dropped whole leaves no
+    stray mark."""
+    out, pos, line_broken, said, said_at = [], 0, False, False, 0
     for word in words:
+        piece = text[word.start : word.end]
+        ending = _CLAUSE_MARKS.search(piece).group(0)
         if word.kept:
             if line_broken:  # a dropped line start: the next word starts the line, unindented
                 out.append(text[pos : word.start].rstrip(" \t"))
-                out.append(text[word.start : word.end].lstrip(" \t"))
-                pos, line_broken = word.end, False
+                piece = piece.lstrip(" \t")
+            else:
+                out.append(text[pos : word.start])
+            out.append(piece)
+            pos, line_broken, said, said_at = word.end, False, not ending, len(out)
             continue
         out.append(text[pos : word.start])
-        piece = text[word.start : word.end]
+        if said and ending:  # the clause's end, right after its last kept word
+            out.insert(said_at, ending)
+            said = False
         breaks = piece[: len(piece) - len(piece.lstrip())].count("\n")
         out.append("\n" * breaks)  # keep line breaks
-        ending = _CLAUSE_MARKS.search(piece).group(0)
-        out.append(ending)  # and sentence ends
-        line_broken = line_broken or (breaks > 0 and not ending)
+        line_broken = line_broken or breaks > 0
         pos = word.end
     out.append(text[pos:])
     pruned = "".join(out)
-    return pruned if text[:1].isspace() else pruned.lstrip(" \t")
+    return pruned if text[:1].isspace() else pruned.lstrip()

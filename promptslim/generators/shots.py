@@ -91,7 +91,14 @@ def _example_sections(text: str) -> list[Demo]:
 
 
 def balanced_selection(labels: list[str], k: int) -> list[int]:
-    """Indices of k demonstrations, round-robin across labels, nearest the question first.
+    """Indices of k demonstrations, the first k of `balanced_order`, in prompt order."""
+    return sorted(balanced_order(labels)[:k])
+
+
+def balanced_order(labels: list[str]) -> list[int]:
+    """Every demonstration's index, in the order they are kept: round-robin across labels,
+    nearest the question first, so any first k are balanced and the first len(set(labels))
+    show every label once.
 
     Models lean on the demonstrations they read last: keeping those keeps the prompt's ending,
     the label the model saw just before the question included.
@@ -99,12 +106,12 @@ def balanced_selection(labels: list[str], k: int) -> list[int]:
     by_label: dict[str, list[int]] = {}
     for i in reversed(range(len(labels))):
         by_label.setdefault(labels[i], []).append(i)
-    chosen, queues = [], [list(q) for q in by_label.values()]
-    while len(chosen) < k and any(queues):
+    order, queues = [], [list(q) for q in by_label.values()]
+    while any(queues):
         for queue in queues:
-            if queue and len(chosen) < k:
-                chosen.append(queue.pop(0))
-    return sorted(chosen)
+            if queue:
+                order.append(queue.pop(0))
+    return order
 
 
 def keep_counts(n: int, labels: int = 1) -> list[int]:
@@ -134,7 +141,7 @@ def select(prompt: Prompt, k: int) -> Variant | None:
         return None
     kept = set(balanced_selection([d.label for d in demos], k))
     dropped = [(d.start, d.end) for i, d in enumerate(demos) if i not in kept]
-    out = _remove(text, dropped)
+    out = remove_ranges(text, dropped)
     if not preserved(protect(text), out, removed=dropped):
         return None
     description = f"shots: kept {k} of {len(demos)} examples"
@@ -149,7 +156,7 @@ def variants(prompt: Prompt) -> Iterator[Variant]:
             yield variant
 
 
-def _remove(text: str, ranges: list[tuple[int, int]]) -> str:
+def remove_ranges(text: str, ranges: list[tuple[int, int]]) -> str:
     out, pos = [], 0
     for start, end in sorted(ranges):
         out.append(text[pos:start])

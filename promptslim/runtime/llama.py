@@ -134,14 +134,18 @@ class ScoringContext:
         """Empty the KV cache."""
         self._ctx.kv_cache_clear()
 
-    def decode(self, tokens: Sequence[int], n_past: int) -> np.ndarray:
-        """Feed up to n_batch tokens at positions n_past onwards. The logits of every row, shape
-        (len(tokens), n_vocab): a view of llama.cpp's buffer, valid until the next decode."""
+    def decode(self, tokens: Sequence[int], n_past: int, rows: Sequence[int] | None = None) -> np.ndarray:
+        """Feed up to n_batch tokens at positions n_past onwards. The logits of the `rows` asked
+        for (default: all), in order, shape (len(rows), n_vocab): a view of llama.cpp's buffer,
+        valid until the next decode. The last row is always computed: ask for it last."""
         import numpy as np
 
-        self._batch.set_batch(batch=list(tokens), n_past=n_past, logits_all=True)
+        self._batch.set_batch(batch=list(tokens), n_past=n_past, logits_all=rows is None)
+        for row in rows or ():
+            self._batch.batch.logits[row] = True
         self._ctx.decode(self._batch)
-        return np.ctypeslib.as_array(self._ctx.get_logits(), shape=(len(tokens), self.n_vocab))
+        n_rows = len(tokens) if rows is None else len(set(rows) | {len(tokens) - 1})
+        return np.ctypeslib.as_array(self._ctx.get_logits(), shape=(n_rows, self.n_vocab))
 
     def remove(self, position: int) -> None:
         """Drop one position from the KV cache; the others keep theirs."""
