@@ -326,14 +326,19 @@ _REDUCIBLE = (
 )
 # articles stay where dropping them changes the meaning
 _KEEP_ARTICLE = re.compile(r"(?:a|an|the) (?:few|little|lot|bit|couple|same|one|other|most|least|only)\b")
+# every alternative opens with a literal character (no optional or grouped start), so the
+# regex engine jumps between candidate characters instead of trying every position
+_ZH_SENTENCE = r"[^。！!？?\n]{0,40}[。！!]?"  # the rest of a sentence of thanks
+_ZH_THANKS = rf"(?:感谢|谢谢){_ZH_SENTENCE}"
+_ZH_HELP = r"(?:请)?(?:你|您)?帮(?:我|忙)"
 ZH_FILLER = [
-    r"(?:您好|你好)[，,！!。]?",
+    r"您好[，,！!。]?|你好[，,！!。]?",
     r"麻烦(?:你|您)(?:帮(?:我们|我))?",
     r"希望(?:你|您)能(?:够)?",
-    r"(?:请|烦请)(?:你|您)?(?:帮我)?",  # at a sentence or clause start
-    r"(?:能否|能不能|可不可以|可以)(?:请)?(?:你|您)?帮(?:我|忙)",
-    # a sentence of thanks goes whole, not just its first words
-    r"(?:再次)?(?:非常|十分)?(?:感谢|谢谢)[^。！!？?\n]{0,40}[。！!]?",  # at a sentence start
+    r"请(?:你|您)?(?:帮我)?|烦请(?:你|您)?(?:帮我)?",  # at a sentence or clause start
+    rf"能否{_ZH_HELP}|能不能{_ZH_HELP}|可不可以{_ZH_HELP}|可以{_ZH_HELP}",
+    # a sentence of thanks goes whole, not just its first words; at a sentence start
+    rf"再次(?:非常|十分)?{_ZH_THANKS}|非常{_ZH_THANKS}|十分{_ZH_THANKS}|感谢{_ZH_SENTENCE}|谢谢{_ZH_SENTENCE}",
     r"辛苦(?:你|您)了[。！!]?",
     r"我想让(?:你|您)",
     r"我希望(?:你|您)",
@@ -656,8 +661,10 @@ _ZH_STARTS = "。！？!?\n，,：:"  # the first six end a sentence, the rest a
 
 @cache
 def _chinese_table() -> _Table:
-    # every alternative opens with a literal (no anchor, no look-behind): the engine skips ahead
-    pattern = re.compile("|".join(ZH_FILLER) + "|" + _trie(ZH_VERBOSE, boundary=False))
+    # every alternative opens with a literal (no anchor, no look-behind, no group): the engine
+    # skips ahead; the phrases longest first, as a trie would try them
+    phrases = sorted(ZH_VERBOSE, key=len, reverse=True)
+    pattern = re.compile("|".join(ZH_FILLER + [re.escape(p) for p in phrases]))
 
     def edit(t: _Text, match: re.Match) -> Edit | None:
         found, start, end = match.group(0), match.start(), match.end()
