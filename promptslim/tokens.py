@@ -30,7 +30,8 @@ TOKENS_PER_REPLY = 3
 # counts add up, and a text that shares lines with one counted before (a prompt and its
 # compressed forms) encodes only the lines it does not share
 LINEWISE_ENCODINGS = frozenset({"o200k_base", "cl100k_base"})
-_LINE_STARTS = re.compile(r"(?<=\n)(?=[A-Za-z])")
+# a line with the lines after it up to the next that starts with a letter
+_LINES = re.compile(r"[^\n]*\n(?:\n|[^A-Za-z\n][^\n]*(?:\n|\Z))*|[^\n]+")
 LINE_MEMORY_CHARS = 1_000_000  # of lines whose counts are remembered, per process
 
 
@@ -95,7 +96,7 @@ class _LineCounter:
 
     def __call__(self, text: str) -> int:
         total, counts = 0, self.counts
-        for line in _LINE_STARTS.split(text):
+        for line in _LINES.findall(text):
             n = counts.get(line)
             if n is None:
                 if self.chars > LINE_MEMORY_CHARS:
