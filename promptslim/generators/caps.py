@@ -45,8 +45,9 @@ class OutputFormat:
 
 def has_length_instruction(text: str) -> bool:
     """Does the prompt already tell the model how long (or what shape) the answer is?"""
-    lower = text.lower() if text.isascii() else text.translate(_ASCII_CASE_FIXES).lower()
-    return bool(_LENGTH_HINT.search(lower))
+    if not text.isascii() and any(c in text for c in "\u0130\u0131\u017f"):
+        text = text.translate(_ASCII_CASE_FIXES)  # slow: only where it changes something
+    return bool(_LENGTH_HINT.search(text.lower()))
 
 
 def detect_format(text: str, labels: Sequence[str] = ()) -> OutputFormat:
