@@ -88,7 +88,7 @@ class Protected:
     """A text with its keep markers removed, and the spans that must survive."""
 
     text: str
-    spans: tuple[Span, ...]
+    spans: tuple[Span, ...]  # sorted and disjoint (merged)
 
     def segments(self) -> list[tuple[str, bool]]:
         """(piece, is_protected) pieces that join back to the text."""
@@ -257,10 +257,11 @@ def _structured_blocks(text: str) -> list[Span]:
     return spans
 
 
-def span_toucher(spans: Iterable[Span]) -> Callable[[int, int], bool]:
+def span_toucher(spans: Iterable[Span], merged: bool = False) -> Callable[[int, int], bool]:
     """Does [start, end) overlap one of the spans? Merged, the spans are sorted and disjoint, so
-    their ends are sorted too: a binary search, not a walk over every span."""
-    merged = _merge(list(spans))
+    their ends are sorted too: a binary search, not a walk over every span. `merged`: they are
+    already (a Protected's spans, and those spans shifted by edits between them)."""
+    merged = list(spans) if merged else _merge(list(spans))
     ends = [s.end for s in merged]
 
     def touches(start: int, end: int) -> bool:

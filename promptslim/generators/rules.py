@@ -421,8 +421,9 @@ class _Text:
     demonstrations and quoted data (found when first needed) for politeness and aggressive edits."""
 
     def __init__(self, text: str, spans: Sequence[Span], level: str, data: Sequence[Span] | None = None):
+        # spans: merged, as a Protected holds them
         self.text, self.spans, self.level = text, tuple(spans), level
-        self.touches = span_toucher(self.spans)
+        self.touches = span_toucher(self.spans, merged=True)
         self._data = None if data is None else tuple(data)
 
     @cached_property
