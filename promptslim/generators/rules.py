@@ -27,6 +27,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
+from itertools import chain
 from typing import NamedTuple
 
 from ..constants import CJK
@@ -325,7 +326,8 @@ _REDUCIBLE = (
     "|relevant|necessary|available|possible|based|related"
 )
 # articles stay where dropping them changes the meaning
-_KEEP_ARTICLE = re.compile(r"(?:a|an|the) (?:few|little|lot|bit|couple|same|one|other|most|least|only)\b")
+_ARTICLE_MEANS = "few|little|lot|bit|couple|same|one|other|most|least|only"
+_KEEP_ARTICLE = re.compile(rf"(?:a|an|the) (?:{_ARTICLE_MEANS})\b")
 # every alternative opens with a literal character (no optional or grouped start), so the
 # regex engine jumps between candidate characters instead of trying every position
 _ZH_SENTENCE = r"[^。！!？?\n]{0,40}[。！!]?"  # the rest of a sentence of thanks
@@ -446,7 +448,7 @@ class _Text:
 
     def allows(self, start: int, end: int, kind: str) -> bool:
         """May an edit of this kind (safe, polite or aggressive) change [start, end)?"""
-        if self.touches(start, end) or kind == "aggressive" and self.level != "aggressive":
+        if kind == "aggressive" and self.level != "aggressive" or self.touches(start, end):
             return False
         return kind == "safe" or not self.in_data(start, end)
 
@@ -497,23 +499,26 @@ class _Heads:
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match]:
         endpos = len(text) if endpos is None else endpos
+        rest = self.after.finditer(text, pos, endpos)  # the regex engine's own iterator: no frame per match
         if pos == 0 and (first := self.first.match(text, 0, endpos)) is not None:
-            yield first
-        yield from self.after.finditer(text, pos, endpos)
+            return chain((first,), rest)
+        return rest
 
 
 @cache
 def _sentence_table(level: str) -> _Table:
     rules = [rule for rule in SENTENCE_RULES if level == "aggressive" or rule[1] != "aggressive"]
-    opener = re.compile("|".join(f"(?P<{name}>{_trie(words)}{rest})" for name, _, words, rest in rules))
+    openers = [f"{_trie(words)}{rest}" for _, _, words, rest in rules]
+    opener = re.compile("|".join(f"(?P<{rule[0]}>{o})" for rule, o in zip(rules, openers)))
     kinds = {name: kind for name, kind, _, _ in rules}
 
     def edit(t: _Text, match: re.Match) -> Edit | None:
         return _opener(t, match.end(), opener, kinds)
 
     # a sentence starts after . ! or ? and one or two spaces or line breaks, or on a new line
-    # (its indent kept); only where one of the openers' words follows is an opener tried
-    starts = _Heads(f"(?={_trie(w for rule in rules for w in rule[2])})", r"(?:\n|[.!?][ \t\n]{1,2})", r"[ \t]*")
+    # (its indent kept); only where an opener follows is there a match (the regex engine tries
+    # the openers, so a sentence start without one costs no call)
+    starts = _Heads(f"(?={'|'.join(openers)})", r"(?:\n|[.!?][ \t\n]{1,2})", r"[ \t]*")
     return _Table(starts, edit)
 
 
@@ -596,13 +601,16 @@ def _hedge_table(level: str) -> _Table:
 
 @cache
 def _terse_table() -> _Table:
-    # from the space before, so the engine skips from space to space
-    pattern = re.compile(rf" (?:(?:the|an?) |(?:that|which) (?:is|are) (?=(?:{_REDUCIBLE})\b))(?=[a-z])")
+    # from the space before, so the engine skips from space to space; no match where the article
+    # carries meaning ("a few")
+    pattern = re.compile(
+        rf" (?:(?:the|an?) (?!(?:{_ARTICLE_MEANS})\b)|(?:that|which) (?:is|are) (?=(?:{_REDUCIBLE})\b))(?=[a-z])"
+    )
 
     def edit(t: _Text, match: re.Match) -> Edit | None:
         start, end = match.start() + 1, match.end()
-        if not t.text[end].islower() or _KEEP_ARTICLE.match(t.folded, start):
-            return None  # before a name ("the Rings"), or where the article carries meaning ("a few")
+        if not t.text[end].islower():
+            return None  # before a name ("the Rings")
         rule = "copula" if t.folded.startswith(("that ", "which "), start) else "article"
         return _edit(t, rule, start, end, "", "aggressive")
 
