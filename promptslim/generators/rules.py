@@ -459,7 +459,9 @@ class _Table:
 
     pattern: re.Pattern | _Heads
     edit: Callable[[_Text, re.Match], Edit | None]
-    needles: tuple[str, ...] = ()  # lower-cased substrings a match needs: with none in the text, no scan
+    # lower-cased substrings a match needs: with none in the text, no scan (only where testing them
+    # is cheaper than a scan: one that stops at every space)
+    needles: tuple[str, ...] = ()
     cjk: bool = False  # runs on the text itself, and only when it has CJK characters
 
     def edits(self, t: _Text, windows: Sequence[tuple[int, int]] | None) -> Iterator[Edit]:
@@ -593,7 +595,7 @@ def _hedge_table(level: str) -> _Table:
             return None  # a sentence's first word: the openers' business
         return _edit(t, "filler", start, end, "", "aggressive")
 
-    return _Table(pattern, edit, needles=tuple(words))
+    return _Table(pattern, edit)
 
 
 # -- articles and copulas mid-sentence (aggressive)
@@ -692,14 +694,14 @@ def _chinese_table() -> _Table:
 def _tables(level: str) -> tuple[_Table, ...]:
     tables = [
         _Table(_WHITESPACE, _whitespace_edit, needles=("  ", " \n", "\n\n\n")),
-        _Table(_SPACE_MARK, _space_mark_edit, needles=(" ,", " .", " ;", " :", " !", " ?")),
+        _Table(_SPACE_MARK, _space_mark_edit),
         _sentence_table(level),
         _phrase_table(level),
         _hedge_table(level),
         _chinese_table(),
     ]
     if level == "aggressive":
-        tables += [_terse_table(), _Table(_MARKUP, _markup_edit, needles=("**", "__", "!!", "??"))]
+        tables += [_terse_table(), _Table(_MARKUP, _markup_edit)]
     return tuple(tables)
 
 
