@@ -130,7 +130,7 @@ def _protect(text: str, keep: tuple[re.Pattern, ...]) -> Protected:
     for kind, pattern, needles in _PATTERNS:
         if any(n in text for n in needles):
             spans += [Span(m.start(), m.end(), kind) for m in pattern.finditer(text)]
-    return Protected(text, tuple(_merge(spans)))
+    return Protected(text, tuple(merge_spans(spans)))
 
 
 def _urls(text: str) -> list[Span]:
@@ -261,7 +261,7 @@ def span_toucher(spans: Iterable[Span], merged: bool = False) -> Callable[[int, 
     """Does [start, end) overlap one of the spans? Merged, the spans are sorted and disjoint, so
     their ends are sorted too: a binary search, not a walk over every span. `merged`: they are
     already (a Protected's spans, and those spans shifted by edits between them)."""
-    merged = list(spans) if merged else _merge(list(spans))
+    merged = list(spans) if merged else merge_spans(list(spans))
     ends = [s.end for s in merged]
 
     def touches(start: int, end: int) -> bool:
@@ -271,7 +271,8 @@ def span_toucher(spans: Iterable[Span], merged: bool = False) -> Callable[[int, 
     return touches
 
 
-def _merge(spans: list[Span]) -> list[Span]:
+def merge_spans(spans: list[Span]) -> list[Span]:
+    """The spans sorted, overlapping ones joined."""
     merged: list[Span] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if merged and span.start < merged[-1].end:

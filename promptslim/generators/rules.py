@@ -31,7 +31,7 @@ from itertools import chain
 from typing import NamedTuple
 
 from ..constants import CJK
-from ..protect import Protected, Span, find_all, protect, span_toucher
+from ..protect import Protected, Span, find_all, merge_spans, protect, span_toucher
 
 LEVELS = ("safe", "aggressive")
 DEFAULT_LEVEL = "safe"
@@ -446,6 +446,21 @@ class _Text:
     def in_data(self) -> Callable[[int, int], bool]:
         return span_toucher(self.data)
 
+    @cached_property
+    def outside_data(self) -> list[tuple[int, int]]:
+        """Windows over the text between its quoted data, for the tables whose edits never go
+        there; data shorter than MATCH_REACH between two windows is scanned with them."""
+        windows: list[tuple[int, int]] = []
+        pos = 0
+        for span in [*merge_spans(list(self.data)), Span(len(self.text), len(self.text), "")]:
+            if span.start > pos:
+                if windows and pos - windows[-1][1] < MATCH_REACH:
+                    windows[-1] = (windows[-1][0], span.start)
+                else:
+                    windows.append((pos, span.start))
+            pos = max(pos, span.end)
+        return windows
+
     def allows(self, start: int, end: int, kind: str) -> bool:
         """May an edit of this kind (safe, polite or aggressive) change [start, end)?"""
         if kind == "aggressive" and self.level != "aggressive" or self.touches(start, end):
@@ -463,14 +478,18 @@ class _Table:
     # is cheaper than a scan: one that stops at every space)
     needles: tuple[str, ...] = ()
     cjk: bool = False  # runs on the text itself, and only when it has CJK characters
+    # its edits are polite or aggressive, never made in quoted data: the first pass scans around it
+    outside_data: bool = False
 
     def edits(self, t: _Text, windows: Sequence[tuple[int, int]] | None) -> Iterator[Edit]:
         if self.cjk and not t.has_cjk:
             return
-        if windows is None and self.needles and not any(n in t.folded for n in self.needles):
-            return  # a later pass looks at a few lines: cheaper to scan them than to test the needles
+        if windows is None:
+            if self.needles and not any(n in t.folded for n in self.needles):
+                return  # a later pass looks at a few lines: cheaper to scan them than to test the needles
+            windows = t.outside_data if self.outside_data else [(0, len(t.text))]
         source = t.text if self.cjk else t.folded
-        for lo, hi in windows or [(0, len(source))]:
+        for lo, hi in windows:
             # from the line break before the window to a line break well after it: a match that
             # starts in the window is seen whole, and the scan stops soon after the window
             stop = source.find("\n", hi + MATCH_REACH) if hi < len(source) else -1
@@ -521,7 +540,7 @@ def _sentence_table(level: str) -> _Table:
     # (its indent kept); only where an opener follows is there a match (the regex engine tries
     # the openers, so a sentence start without one costs no call)
     starts = _Heads(f"(?={'|'.join(openers)})", r"(?:\n|[.!?][ \t\n]{1,2})", r"[ \t]*")
-    return _Table(starts, edit)
+    return _Table(starts, edit, outside_data=True)
 
 
 def _opener(t: _Text, at: int, opener: re.Pattern, kinds: dict[str, str]) -> Edit | None:
@@ -595,7 +614,7 @@ def _hedge_table(level: str) -> _Table:
             return None  # a sentence's first word: the openers' business
         return _edit(t, "filler", start, end, "", "aggressive")
 
-    return _Table(pattern, edit)
+    return _Table(pattern, edit, outside_data=True)
 
 
 # -- articles and copulas mid-sentence (aggressive)
@@ -616,7 +635,7 @@ def _terse_table() -> _Table:
         rule = "copula" if t.folded.startswith(("that ", "which "), start) else "article"
         return _edit(t, rule, start, end, "", "aggressive")
 
-    return _Table(pattern, edit)
+    return _Table(pattern, edit, outside_data=True)
 
 
 # -- whitespace (both levels) and markup (aggressive)
@@ -701,7 +720,7 @@ def _tables(level: str) -> tuple[_Table, ...]:
         _chinese_table(),
     ]
     if level == "aggressive":
-        tables += [_terse_table(), _Table(_MARKUP, _markup_edit)]
+        tables += [_terse_table(), _Table(_MARKUP, _markup_edit, outside_data=True)]
     return tuple(tables)
 
 
