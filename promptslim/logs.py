@@ -51,7 +51,10 @@ from .files import shown
 LEARN_RECORDS = 2000  # records the templates are first learned from
 RUN_WORDS = 4  # words in a row that two calls share: enough to be one template
 PART_BYTES = 32 << 20  # JSONL bytes per partition
-BATCH_ROWS = 1024  # Parquet rows decoded at a time (as Python objects: fewer hold less memory)
+# Parquet rows decoded at a time: as Python objects, few enough to die young (rows that outlive
+# the collector's young generations make it traverse every object of the process) and to hold
+# little memory
+BATCH_ROWS = 256
 READ_BUFFER = 64 << 10  # bytes read ahead per Parquet column: a row group has a dozen or more
 PROBLEMS_KEPT = 20  # per partition; the rest are counted
 WILD = "{*}"
