@@ -422,19 +422,25 @@ class _Text:
     """A text under edit, and what may not be edited: protected spans at every level; the
     demonstrations and quoted data (found when first needed) for politeness and aggressive edits."""
 
-    def __init__(self, text: str, spans: Sequence[Span], level: str, data: Sequence[Span] | None = None):
-        # spans: merged, as a Protected holds them
+    def __init__(
+        self, text: str, spans: Sequence[Span], level: str, data: Sequence[Span] | None = None, cjk: bool | None = None
+    ):
+        # spans: merged, as a Protected holds them; cjk: known from the text before its edits,
+        # which add no CJK character (and a scan of a text that lost them finds nothing)
         self.text, self.spans, self.level = text, tuple(spans), level
         self.touches = span_toucher(self.spans, merged=True)
         self._data = None if data is None else tuple(data)
+        self._cjk = cjk
 
     @cached_property
     def folded(self) -> str:
         return _fold(self.text)
 
-    @cached_property
+    @property
     def has_cjk(self) -> bool:
-        return not self.text.isascii() and _CJK.search(self.text) is not None
+        if self._cjk is None:
+            self._cjk = not self.text.isascii() and _CJK.search(self.text) is not None
+        return self._cjk
 
     @property
     def data(self) -> tuple[Span, ...]:
@@ -926,7 +932,7 @@ class _Run:
         if t._data is not None:  # quoted data may hold edits (safe ones): its ends move with them
             new = _mapper(edits)
             data = [Span(new(s.start), new(s.end), s.kind) for s in t._data]
-        self.t = _Text(text, _shifted(t.spans, edits), t.level, data)
+        self.t = _Text(text, _shifted(t.spans, edits), t.level, data, t.has_cjk)
         return _windows(text, edits)
 
     def run(self) -> str:
