@@ -444,13 +444,13 @@ class _Text:
 
     @property
     def data(self) -> tuple[Span, ...]:
-        if self._data is None:
-            self._data = data_regions(self.text)
+        if self._data is None:  # merged: a pass's edits move them, each pass checks against them
+            self._data = tuple(merge_spans(list(data_regions(self.text))))
         return self._data
 
     @cached_property
     def in_data(self) -> Callable[[int, int], bool]:
-        return span_toucher(self.data)
+        return span_toucher(self.data, merged=True)
 
     @cached_property
     def outside_data(self) -> list[tuple[int, int]]:
@@ -458,7 +458,7 @@ class _Text:
         there; data shorter than MATCH_REACH between two windows is scanned with them."""
         windows: list[tuple[int, int]] = []
         pos = 0
-        for span in [*merge_spans(list(self.data)), Span(len(self.text), len(self.text), "")]:
+        for span in [*self.data, Span(len(self.text), len(self.text), "")]:
             if span.start > pos:
                 if windows and pos - windows[-1][1] < MATCH_REACH:
                     windows[-1] = (windows[-1][0], span.start)
