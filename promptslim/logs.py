@@ -246,7 +246,7 @@ def _parquet_records(part: Part) -> Iterator[tuple[dict, str]]:
             for row in batch.to_pylist():
                 yield row, where
     finally:  # also when the reader stops early (learning reads the first records only)
-        del batches
+        batches = batch = None  # the reader and the last batch, dropped so that their buffers go
         pa.default_memory_pool().release_unused()  # the row group's buffers, back to the system
 
 
