@@ -51,7 +51,11 @@ from .files import shown
 LEARN_RECORDS = 2000  # records the templates are first learned from
 RUN_WORDS = 4  # words in a row that two calls share: enough to be one template
 PART_BYTES = 32 << 20  # JSONL bytes per partition
-BATCH_ROWS = 4096  # Parquet rows decoded at a time
+# Parquet rows decoded at a time: as Python objects, few enough to die young (rows that outlive
+# the collector's young generations make it traverse every object of the process) and to hold
+# little memory
+BATCH_ROWS = 256
+READ_BUFFER = 64 << 10  # bytes read ahead per Parquet column: a row group has a dozen or more
 PROBLEMS_KEPT = 20  # per partition; the rest are counted
 WILD = "{*}"
 LOG_SUFFIXES = (".jsonl", ".parquet")
@@ -225,21 +229,31 @@ def _parquet(path: str):
         raise InputError("reading Parquet logs needs pyarrow: pip install 'promptslim[logs]'") from None
     try:
         # pages are read as they are decoded, not a whole row group's columns at once
-        return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+        return pq.ParquetFile(path, pre_buffer=False, buffer_size=READ_BUFFER)
     except Exception as exc:  # pyarrow raises its own error kinds for a damaged file
         raise InputError(f"{shown(path)}: not a readable Parquet file ({shown(exc)})") from None
+
+
+def _parquet_records(part: Part) -> Iterator[tuple[dict, str]]:
+    import pyarrow as pa
+
+    where = f"{shown(part.path)}:row-group-{part.start}"
+    # one decoding thread: each partition is one process's work, and more threads hold more of
+    # the row group decoded at once
+    batches = _parquet(part.path).iter_batches(batch_size=BATCH_ROWS, row_groups=[part.start], use_threads=False)
+    try:
+        for batch in batches:
+            for row in batch.to_pylist():
+                yield row, where
+    finally:  # also when the reader stops early (learning reads the first records only)
+        batches = batch = None  # the reader and the last batch, dropped so that their buffers go
+        pa.default_memory_pool().release_unused()  # the row group's buffers, back to the system
 
 
 def records(part: Part) -> Iterator[tuple[dict | None, str]]:
     """(record, where) for each record of the partition; record None when the line is not JSON."""
     if part.kind == "parquet":
-        import pyarrow as pa
-
-        where = f"{shown(part.path)}:row-group-{part.start}"
-        for batch in _parquet(part.path).iter_batches(batch_size=BATCH_ROWS, row_groups=[part.start]):
-            for row in batch.to_pylist():
-                yield row, where
-        pa.default_memory_pool().release_unused()  # the row group's buffers, back to the system
+        yield from _parquet_records(part)
         return
     with open(part.path, "rb") as f:
         if part.start:

@@ -88,7 +88,7 @@ class Protected:
     """A text with its keep markers removed, and the spans that must survive."""
 
     text: str
-    spans: tuple[Span, ...]
+    spans: tuple[Span, ...]  # sorted and disjoint (merged)
 
     def segments(self) -> list[tuple[str, bool]]:
         """(piece, is_protected) pieces that join back to the text."""
@@ -130,7 +130,7 @@ def _protect(text: str, keep: tuple[re.Pattern, ...]) -> Protected:
     for kind, pattern, needles in _PATTERNS:
         if any(n in text for n in needles):
             spans += [Span(m.start(), m.end(), kind) for m in pattern.finditer(text)]
-    return Protected(text, tuple(_merge(spans)))
+    return Protected(text, tuple(merge_spans(spans)))
 
 
 def _urls(text: str) -> list[Span]:
@@ -224,6 +224,8 @@ _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})", re.M)
 
 def _fenced_blocks(text: str) -> list[Span]:
     """Fenced code blocks; an unclosed fence runs to the end of the text."""
+    if "```" not in text and "~~~" not in text:
+        return []  # a fast test: the fence pattern is tried at every line
     spans, opening = [], None
     for match in _FENCE.finditer(text):
         if opening is None:
@@ -257,10 +259,11 @@ def _structured_blocks(text: str) -> list[Span]:
     return spans
 
 
-def span_toucher(spans: Iterable[Span]) -> Callable[[int, int], bool]:
+def span_toucher(spans: Iterable[Span], merged: bool = False) -> Callable[[int, int], bool]:
     """Does [start, end) overlap one of the spans? Merged, the spans are sorted and disjoint, so
-    their ends are sorted too: a binary search, not a walk over every span."""
-    merged = _merge(list(spans))
+    their ends are sorted too: a binary search, not a walk over every span. `merged`: they are
+    already (a Protected's spans, and those spans shifted by edits between them)."""
+    merged = list(spans) if merged else merge_spans(list(spans))
     ends = [s.end for s in merged]
 
     def touches(start: int, end: int) -> bool:
@@ -270,7 +273,8 @@ def span_toucher(spans: Iterable[Span]) -> Callable[[int, int], bool]:
     return touches
 
 
-def _merge(spans: list[Span]) -> list[Span]:
+def merge_spans(spans: list[Span]) -> list[Span]:
+    """The spans sorted, overlapping ones joined."""
     merged: list[Span] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if merged and span.start < merged[-1].end:

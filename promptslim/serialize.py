@@ -14,8 +14,13 @@ _PLAIN = (str, int, bool, type(None))
 
 
 def to_jsonable(value):
-    if type(value) in _PLAIN:  # most values: return at once
+    kind = type(value)
+    if kind in _PLAIN:  # most values: return at once
         return value
+    if kind is float:  # the next most: before the slower checks below
+        return value if math.isfinite(value) else None
+    if kind is tuple or kind is list:
+        return [to_jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if hasattr(value, "to_dict"):
             return to_jsonable(value.to_dict())

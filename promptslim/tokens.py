@@ -6,6 +6,7 @@ plus `local`, the local GGUF model (chat-template overhead included in chat mode
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
@@ -23,6 +24,15 @@ DEFAULT_TARGET = "gpt-4o"
 # OpenAI's documented chat overhead: every message is wrapped in 3 tokens, the reply primed by 3
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_REPLY = 3
+# tiktoken splits a text into pieces with its encoding's regex and encodes each piece alone. In
+# these encodings a run of whitespace that holds a line break ends at its last break, and no
+# other piece takes a line break followed by a letter: there a text splits into lines whose
+# counts add up, and a text that shares lines with one counted before (a prompt and its
+# compressed forms) encodes only the lines it does not share
+LINEWISE_ENCODINGS = frozenset({"o200k_base", "cl100k_base"})
+# a line with the lines after it up to the next that starts with a letter
+_LINES = re.compile(r"[^\n]*\n(?:\n|[^A-Za-z\n][^\n]*(?:\n|\Z))*|[^\n]+")
+LINE_MEMORY_CHARS = 1_000_000  # of lines whose counts are remembered, per process
 
 
 def is_tiktoken_target(target: str) -> bool:
@@ -66,7 +76,36 @@ def encoding_for(target: str) -> tiktoken.Encoding:
 
 def count_text(text: str, target: str = DEFAULT_TARGET) -> int:
     """Tokens of plain text for a tiktoken target (special-token text counts as text)."""
-    return len(encoding_for(target).encode_ordinary(text))
+    return _counter(target)(text)
+
+
+@cache
+def _counter(target: str) -> Callable[[str], int]:
+    encoding = encoding_for(target)
+    if encoding.name in LINEWISE_ENCODINGS:
+        return _LineCounter(encoding.encode_ordinary)
+    return lambda text: len(encoding.encode_ordinary(text))
+
+
+class _LineCounter:
+    """A text's tokens as the sum of its lines' (split where LINEWISE_ENCODINGS allow), with the
+    counts of the lines seen last remembered."""
+
+    def __init__(self, encode: Callable[[str], list[int]]):
+        self.encode, self.counts, self.chars = encode, {}, 0
+
+    def __call__(self, text: str) -> int:
+        total, counts = 0, self.counts
+        for line in _LINES.findall(text):
+            n = counts.get(line)
+            if n is None:
+                if self.chars > LINE_MEMORY_CHARS:
+                    counts.clear()
+                    self.chars = 0
+                n = counts[line] = len(self.encode(line))
+                self.chars += len(line)
+            total += n
+        return total
 
 
 def count_tokens(prompt: Prompt | str, target: str = DEFAULT_TARGET, *, mode: str = "completion", backend=None) -> int:
@@ -82,7 +121,7 @@ def count_tokens(prompt: Prompt | str, target: str = DEFAULT_TARGET, *, mode: st
         total = TOKENS_PER_REPLY
         for message in prompt.as_messages():
             total += TOKENS_PER_MESSAGE + len(encoding.encode_ordinary(message["role"]))
-            total += len(encoding.encode_ordinary(message["content"]))
+            total += count_text(message["content"], target)
         return total
     return sum(count_text(part, target) for part in prompt.parts())
 

@@ -151,6 +151,16 @@ def test_caps_fit_the_output_format_and_replace_verbose_instructions():
     assert not caps.has_length_instruction("Summarise the text.")
 
 
+@pytest.mark.parametrize(
+    "text", ["Be BRIEF.", "Be BR\u0130EF.", "Be br\u0131ef.", "A \u017fhort answer.", "Under 5 words", "回答简短", "x"]
+)
+def test_length_instruction_is_found_in_any_case_as_re_ignorecase_would(text):
+    import re
+
+    ignoring_case = re.compile(caps._LENGTH_HINT.pattern, re.I)
+    assert caps.has_length_instruction(text) == bool(ignoring_case.search(text))
+
+
 def test_variants_are_lazy_distinct_and_structurally_sound():
     text = example("sentiment-fewshot")
     seen = set()

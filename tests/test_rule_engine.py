@@ -81,10 +81,10 @@ def test_urls_and_quotes_are_found_as_their_plain_patterns_find_them(text):
 
 
 def sentence_starts(level: str) -> re.Pattern:
-    """Where the plain look-behind pattern puts a sentence start that an opener's words follow."""
+    """Where the plain look-behind pattern puts a sentence start that an opener follows."""
     rules_ = [rule for rule in rules.SENTENCE_RULES if level == "aggressive" or rule[1] != "aggressive"]
-    words = rules._trie(w for rule in rules_ for w in rule[2])
-    return re.compile(rf"(?:^|(?<=\n)|(?<=[.!?][ \t\n])|(?<=[.!?][ \t\n][ \t\n]))[ \t]*(?={words})")
+    openers = "|".join(f"{rules._trie(words)}{rest}" for _, _, words, rest in rules_)
+    return re.compile(rf"(?:^|(?<=\n)|(?<=[.!?][ \t\n])|(?<=[.!?][ \t\n][ \t\n]))[ \t]*(?={openers})")
 
 
 STARTS = {level: sentence_starts(level) for level in rules.LEVELS}
@@ -93,7 +93,7 @@ STARTS = {level: sentence_starts(level) for level in rules.LEVELS}
 @settings(max_examples=300, deadline=None)
 @given(texts, st.sampled_from(rules.LEVELS))
 def test_sentence_rules_are_tried_at_every_sentence_start(text, level):
-    """The openers are tried after . ! or ? and one or two spaces or breaks, on a new line,
+    """The openers are found after . ! or ? and one or two spaces or breaks, on a new line,
     and at the text's start."""
     folded = text.lower()
     starts = {m.end() for m in rules._sentence_table(level).pattern.finditer(folded)}

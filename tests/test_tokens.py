@@ -15,6 +15,20 @@ def test_counts_agree_with_tiktoken(target, encoding):
     assert count_tokens(TEXT, target) == len(enc.encode(TEXT, disallowed_special=()))
 
 
+@pytest.mark.parametrize("target, encoding", [("gpt-4o", "o200k_base"), ("gpt-4", "cl100k_base")])
+def test_line_by_line_counts_are_tiktokens_whole_text_counts(target, encoding):
+    enc = tiktoken.get_encoding(encoding)
+    texts = [
+        "Line one.\nLine two  \nthree\n\n\nFour!\n/usr/bin\n.\n/x\r\nCRLF line\r\n  indented\n\tTab\nend\n",
+        "Summarise:\n- item\n1. first\nÉtape\n你好\nok\n \n \nA\n{{name}}\nB ' s\nit's\n'\nll\n",
+        "no break at all",
+        "\n\nstarts with breaks\n",
+    ]
+    for text in texts + [t.replace("\n", "\n ") for t in texts]:
+        assert count_text(text, target) == len(enc.encode_ordinary(text)), text
+        assert count_text(text, target) == len(enc.encode_ordinary(text)), text  # remembered lines
+
+
 def test_chat_counts_add_openai_message_overhead():
     enc = tiktoken.get_encoding("o200k_base")
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]

@@ -22,13 +22,16 @@ _OUTPUT_SENTENCE = re.compile(
     r"no more than|label|category|number|format)\b[^.!?\n]*[.!?]?[ \t]*",
     re.I,
 )
+# in lower case, searched in the lower-cased text: what re.I finds, without folding the case
+# of every character the engine tries
 _LENGTH_HINT = re.compile(
     r"\b(?:one word|single word|one sentence|in at most|no more than|under \d+|at most \d+|\d+ words|\d+ sentences|"
     r"brief(?:ly)?|concise(?:ly)?|short answer|only the (?:json|label|number|category|answer)|return only|answer only|"
     r"respond only|reply only|nothing else|just the (?:label|answer|number|category|word))\b"
-    r"|字以内|一句话|简短|只输出|只回答",
-    re.I,
+    r"|字以内|一句话|简短|只输出|只回答"
 )
+# the three letters re.I matches to an ASCII letter that str.lower() does not lower to it
+_ASCII_CASE_FIXES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 _LIST_OF_LABELS = re.compile(
     r"\b(?:one of|either|choose from|categories?|labels?)\b[^.\n:]*[:]?\s*([\w-]+(?:\s*(?:,|/|\bor\b)\s*[\w-]+)+)", re.I
 )
@@ -42,7 +45,9 @@ class OutputFormat:
 
 def has_length_instruction(text: str) -> bool:
     """Does the prompt already tell the model how long (or what shape) the answer is?"""
-    return bool(_LENGTH_HINT.search(text))
+    if not text.isascii() and any(c in text for c in "\u0130\u0131\u017f"):
+        text = text.translate(_ASCII_CASE_FIXES)  # slow: only where it changes something
+    return bool(_LENGTH_HINT.search(text.lower()))
 
 
 def detect_format(text: str, labels: Sequence[str] = ()) -> OutputFormat:

@@ -27,10 +27,11 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
+from itertools import chain
 from typing import NamedTuple
 
 from ..constants import CJK
-from ..protect import Protected, Span, find_all, protect, span_toucher
+from ..protect import Protected, Span, find_all, merge_spans, protect, span_toucher
 
 LEVELS = ("safe", "aggressive")
 DEFAULT_LEVEL = "safe"
@@ -325,15 +326,21 @@ _REDUCIBLE = (
     "|relevant|necessary|available|possible|based|related"
 )
 # articles stay where dropping them changes the meaning
-_KEEP_ARTICLE = re.compile(r"(?:a|an|the) (?:few|little|lot|bit|couple|same|one|other|most|least|only)\b")
+_ARTICLE_MEANS = "few|little|lot|bit|couple|same|one|other|most|least|only"
+_KEEP_ARTICLE = re.compile(rf"(?:a|an|the) (?:{_ARTICLE_MEANS})\b")
+# every alternative opens with a literal character (no optional or grouped start), so the
+# regex engine jumps between candidate characters instead of trying every position
+_ZH_SENTENCE = r"[^。！!？?\n]{0,40}[。！!]?"  # the rest of a sentence of thanks
+_ZH_THANKS = rf"(?:感谢|谢谢){_ZH_SENTENCE}"
+_ZH_HELP = r"(?:请)?(?:你|您)?帮(?:我|忙)"
 ZH_FILLER = [
-    r"(?:您好|你好)[，,！!。]?",
+    r"您好[，,！!。]?|你好[，,！!。]?",
     r"麻烦(?:你|您)(?:帮(?:我们|我))?",
     r"希望(?:你|您)能(?:够)?",
-    r"(?:请|烦请)(?:你|您)?(?:帮我)?",  # at a sentence or clause start
-    r"(?:能否|能不能|可不可以|可以)(?:请)?(?:你|您)?帮(?:我|忙)",
-    # a sentence of thanks goes whole, not just its first words
-    r"(?:再次)?(?:非常|十分)?(?:感谢|谢谢)[^。！!？?\n]{0,40}[。！!]?",  # at a sentence start
+    r"请(?:你|您)?(?:帮我)?|烦请(?:你|您)?(?:帮我)?",  # at a sentence or clause start
+    rf"能否{_ZH_HELP}|能不能{_ZH_HELP}|可不可以{_ZH_HELP}|可以{_ZH_HELP}",
+    # a sentence of thanks goes whole, not just its first words; at a sentence start
+    rf"再次(?:非常|十分)?{_ZH_THANKS}|非常{_ZH_THANKS}|十分{_ZH_THANKS}|感谢{_ZH_SENTENCE}|谢谢{_ZH_SENTENCE}",
     r"辛苦(?:你|您)了[。！!]?",
     r"我想让(?:你|您)",
     r"我希望(?:你|您)",
@@ -415,32 +422,54 @@ class _Text:
     """A text under edit, and what may not be edited: protected spans at every level; the
     demonstrations and quoted data (found when first needed) for politeness and aggressive edits."""
 
-    def __init__(self, text: str, spans: Sequence[Span], level: str, data: Sequence[Span] | None = None):
+    def __init__(
+        self, text: str, spans: Sequence[Span], level: str, data: Sequence[Span] | None = None, cjk: bool | None = None
+    ):
+        # spans: merged, as a Protected holds them; cjk: known from the text before its edits,
+        # which add no CJK character (and a scan of a text that lost them finds nothing)
         self.text, self.spans, self.level = text, tuple(spans), level
-        self.touches = span_toucher(self.spans)
+        self.touches = span_toucher(self.spans, merged=True)
         self._data = None if data is None else tuple(data)
+        self._cjk = cjk
 
     @cached_property
     def folded(self) -> str:
         return _fold(self.text)
 
-    @cached_property
+    @property
     def has_cjk(self) -> bool:
-        return not self.text.isascii() and _CJK.search(self.text) is not None
+        if self._cjk is None:
+            self._cjk = not self.text.isascii() and _CJK.search(self.text) is not None
+        return self._cjk
 
     @property
     def data(self) -> tuple[Span, ...]:
-        if self._data is None:
-            self._data = data_regions(self.text)
+        if self._data is None:  # merged: a pass's edits move them, each pass checks against them
+            self._data = tuple(merge_spans(list(data_regions(self.text))))
         return self._data
 
     @cached_property
     def in_data(self) -> Callable[[int, int], bool]:
-        return span_toucher(self.data)
+        return span_toucher(self.data, merged=True)
+
+    @cached_property
+    def outside_data(self) -> list[tuple[int, int]]:
+        """Windows over the text between its quoted data, for the tables whose edits never go
+        there; data shorter than MATCH_REACH between two windows is scanned with them."""
+        windows: list[tuple[int, int]] = []
+        pos = 0
+        for span in [*self.data, Span(len(self.text), len(self.text), "")]:
+            if span.start > pos:
+                if windows and pos - windows[-1][1] < MATCH_REACH:
+                    windows[-1] = (windows[-1][0], span.start)
+                else:
+                    windows.append((pos, span.start))
+            pos = max(pos, span.end)
+        return windows
 
     def allows(self, start: int, end: int, kind: str) -> bool:
         """May an edit of this kind (safe, polite or aggressive) change [start, end)?"""
-        if self.touches(start, end) or kind == "aggressive" and self.level != "aggressive":
+        if kind == "aggressive" and self.level != "aggressive" or self.touches(start, end):
             return False
         return kind == "safe" or not self.in_data(start, end)
 
@@ -451,16 +480,22 @@ class _Table:
 
     pattern: re.Pattern | _Heads
     edit: Callable[[_Text, re.Match], Edit | None]
-    needles: tuple[str, ...] = ()  # lower-cased substrings a match needs: with none in the text, no scan
+    # lower-cased substrings a match needs: with none in the text, no scan (only where testing them
+    # is cheaper than a scan: one that stops at every space)
+    needles: tuple[str, ...] = ()
     cjk: bool = False  # runs on the text itself, and only when it has CJK characters
+    # its edits are polite or aggressive, never made in quoted data: the first pass scans around it
+    outside_data: bool = False
 
     def edits(self, t: _Text, windows: Sequence[tuple[int, int]] | None) -> Iterator[Edit]:
         if self.cjk and not t.has_cjk:
             return
-        if windows is None and self.needles and not any(n in t.folded for n in self.needles):
-            return  # a later pass looks at a few lines: cheaper to scan them than to test the needles
+        if windows is None:
+            if self.needles and not any(n in t.folded for n in self.needles):
+                return  # a later pass looks at a few lines: cheaper to scan them than to test the needles
+            windows = t.outside_data if self.outside_data else [(0, len(t.text))]
         source = t.text if self.cjk else t.folded
-        for lo, hi in windows or [(0, len(source))]:
+        for lo, hi in windows:
             # from the line break before the window to a line break well after it: a match that
             # starts in the window is seen whole, and the scan stops soon after the window
             stop = source.find("\n", hi + MATCH_REACH) if hi < len(source) else -1
@@ -491,24 +526,27 @@ class _Heads:
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match]:
         endpos = len(text) if endpos is None else endpos
+        rest = self.after.finditer(text, pos, endpos)  # the regex engine's own iterator: no frame per match
         if pos == 0 and (first := self.first.match(text, 0, endpos)) is not None:
-            yield first
-        yield from self.after.finditer(text, pos, endpos)
+            return chain((first,), rest)
+        return rest
 
 
 @cache
 def _sentence_table(level: str) -> _Table:
     rules = [rule for rule in SENTENCE_RULES if level == "aggressive" or rule[1] != "aggressive"]
-    opener = re.compile("|".join(f"(?P<{name}>{_trie(words)}{rest})" for name, _, words, rest in rules))
+    openers = [f"{_trie(words)}{rest}" for _, _, words, rest in rules]
+    opener = re.compile("|".join(f"(?P<{rule[0]}>{o})" for rule, o in zip(rules, openers)))
     kinds = {name: kind for name, kind, _, _ in rules}
 
     def edit(t: _Text, match: re.Match) -> Edit | None:
         return _opener(t, match.end(), opener, kinds)
 
     # a sentence starts after . ! or ? and one or two spaces or line breaks, or on a new line
-    # (its indent kept); only where one of the openers' words follows is an opener tried
-    starts = _Heads(f"(?={_trie(w for rule in rules for w in rule[2])})", r"(?:\n|[.!?][ \t\n]{1,2})", r"[ \t]*")
-    return _Table(starts, edit)
+    # (its indent kept); only where an opener follows is there a match (the regex engine tries
+    # the openers, so a sentence start without one costs no call)
+    starts = _Heads(f"(?={'|'.join(openers)})", r"(?:\n|[.!?][ \t\n]{1,2})", r"[ \t]*")
+    return _Table(starts, edit, outside_data=True)
 
 
 def _opener(t: _Text, at: int, opener: re.Pattern, kinds: dict[str, str]) -> Edit | None:
@@ -582,7 +620,7 @@ def _hedge_table(level: str) -> _Table:
             return None  # a sentence's first word: the openers' business
         return _edit(t, "filler", start, end, "", "aggressive")
 
-    return _Table(pattern, edit, needles=tuple(words))
+    return _Table(pattern, edit, outside_data=True)
 
 
 # -- articles and copulas mid-sentence (aggressive)
@@ -590,17 +628,20 @@ def _hedge_table(level: str) -> _Table:
 
 @cache
 def _terse_table() -> _Table:
-    # from the space before, so the engine skips from space to space
-    pattern = re.compile(rf" (?:(?:the|an?) |(?:that|which) (?:is|are) (?=(?:{_REDUCIBLE})\b))(?=[a-z])")
+    # from the space before, so the engine skips from space to space; no match where the article
+    # carries meaning ("a few")
+    pattern = re.compile(
+        rf" (?:(?:the|an?) (?!(?:{_ARTICLE_MEANS})\b)|(?:that|which) (?:is|are) (?=(?:{_REDUCIBLE})\b))(?=[a-z])"
+    )
 
     def edit(t: _Text, match: re.Match) -> Edit | None:
         start, end = match.start() + 1, match.end()
-        if not t.text[end].islower() or _KEEP_ARTICLE.match(t.folded, start):
-            return None  # before a name ("the Rings"), or where the article carries meaning ("a few")
+        if not t.text[end].islower():
+            return None  # before a name ("the Rings")
         rule = "copula" if t.folded.startswith(("that ", "which "), start) else "article"
         return _edit(t, rule, start, end, "", "aggressive")
 
-    return _Table(pattern, edit)
+    return _Table(pattern, edit, outside_data=True)
 
 
 # -- whitespace (both levels) and markup (aggressive)
@@ -656,8 +697,10 @@ _ZH_STARTS = "。！？!?\n，,：:"  # the first six end a sentence, the rest a
 
 @cache
 def _chinese_table() -> _Table:
-    # every alternative opens with a literal (no anchor, no look-behind): the engine skips ahead
-    pattern = re.compile("|".join(ZH_FILLER) + "|" + _trie(ZH_VERBOSE, boundary=False))
+    # every alternative opens with a literal (no anchor, no look-behind, no group): the engine
+    # skips ahead; the phrases longest first, as a trie would try them
+    phrases = sorted(ZH_VERBOSE, key=len, reverse=True)
+    pattern = re.compile("|".join(ZH_FILLER + [re.escape(p) for p in phrases]))
 
     def edit(t: _Text, match: re.Match) -> Edit | None:
         found, start, end = match.group(0), match.start(), match.end()
@@ -676,14 +719,14 @@ def _chinese_table() -> _Table:
 def _tables(level: str) -> tuple[_Table, ...]:
     tables = [
         _Table(_WHITESPACE, _whitespace_edit, needles=("  ", " \n", "\n\n\n")),
-        _Table(_SPACE_MARK, _space_mark_edit, needles=(" ,", " .", " ;", " :", " !", " ?")),
+        _Table(_SPACE_MARK, _space_mark_edit),
         _sentence_table(level),
         _phrase_table(level),
         _hedge_table(level),
         _chinese_table(),
     ]
     if level == "aggressive":
-        tables += [_terse_table(), _Table(_MARKUP, _markup_edit, needles=("**", "__", "!!", "??"))]
+        tables += [_terse_table(), _Table(_MARKUP, _markup_edit, outside_data=True)]
     return tuple(tables)
 
 
@@ -889,7 +932,7 @@ class _Run:
         if t._data is not None:  # quoted data may hold edits (safe ones): its ends move with them
             new = _mapper(edits)
             data = [Span(new(s.start), new(s.end), s.kind) for s in t._data]
-        self.t = _Text(text, _shifted(t.spans, edits), t.level, data)
+        self.t = _Text(text, _shifted(t.spans, edits), t.level, data, t.has_cjk)
         return _windows(text, edits)
 
     def run(self) -> str:

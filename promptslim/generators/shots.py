@@ -39,6 +39,7 @@ def unanswered_labels(text: str) -> int:
     return sum(1 for m in _LABEL_LINE.finditer(text) if not m.group(2).strip())
 
 
+@lru_cache(maxsize=16)  # the rules' quoted-data regions and the findings ask about the same text
 def find_demonstrations(text: str) -> tuple[Demo, ...]:
     """The few-shot demonstrations of a completion prompt, in order."""
     return tuple(_labelled_blocks(text) or _example_sections(text))
