@@ -111,7 +111,7 @@ class FaultProxy:
             fault = self.plan(number) if handler.command == "POST" else None
             self.requests.append((number, handler.path, fault))
             self.headers.append(dict(handler.headers))
-        if fault in ("429", "500", "503"):
+        if fault in ("400", "429", "500", "503"):
             extra = {"Retry-After": "1"} if fault == "429" else {}
             return _send(handler, int(fault), json.dumps({"error": {"message": f"injected {fault}"}}).encode(), extra)
         if fault == "stall":

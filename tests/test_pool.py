@@ -93,6 +93,16 @@ def test_the_start_up_check_names_the_endpoint_serving_another_model():
             open_backend("m", base_url=[a.url, b.url])
 
 
+def test_endpoints_that_refuse_chat_are_probed_with_a_completion():
+    refuse_chat = {2: "400"}  # a base model without a chat template: the chat probe is refused
+    with FaultProxy(plan=refuse_chat) as a, FaultProxy(plan=refuse_chat) as b:
+        assert open_backend("m", base_url=[a.url, b.url]).backends[1].base_url == b.url
+        assert [path for _, path, _ in a.requests][-2:] == ["/v1/chat/completions", "/v1/completions"]
+    with FaultProxy() as a, FaultProxy(plan=refuse_chat) as b:
+        with pytest.raises(InputError, match=rf"^--base-url {b.url} answers the probe .* '\(completion\)  positive'"):
+            open_backend("m", base_url=[a.url, b.url])
+
+
 def test_a_pool_is_cached_as_its_first_endpoint_and_read_from_the_environment(monkeypatch):
     with FaultProxy() as a, FaultProxy() as b:
         monkeypatch.setenv("PROMPTSLIM_ENDPOINTS", f"{a.url}, {b.url}")

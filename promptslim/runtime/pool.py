@@ -27,8 +27,10 @@ from ..prompt import Prompt
 from .base import CallOptions, Completion
 from .openai_compat import OpenAIBackend
 
-PROBE = Prompt.of([{"role": "user", "content": "Continue the list: one, two, three,"}])
-PROBE_OPTIONS = CallOptions(mode="chat", max_tokens=8, temperature=0.0, seed=0)
+# a fixed probe at temperature 0: chat first; an endpoint without a chat template (a base model)
+# refuses chat, and answers the same probe as a completion
+PROBE_TEXT = "Continue the list: one, two, three,"
+PROBE_CALL = {mode: CallOptions(mode=mode, max_tokens=8, temperature=0.0, seed=0) for mode in ("chat", "completion")}
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,8 @@ class EndpointPool:
         with ThreadPoolExecutor(max_workers=len(self._endpoints)) as pool:
             models = list(pool.map(lambda b: b.served_models(), self.backends))
             _same("serves models", self.backends, models)
-            answers = list(pool.map(lambda b: b.complete(PROBE, PROBE_OPTIONS).text, self.backends))
-            _same(f"answers the probe at temperature {PROBE_OPTIONS.temperature:g} with", self.backends, answers)
+            answers = list(pool.map(_probe, self.backends))
+            _same("answers the probe at temperature 0 with", self.backends, answers)
 
     def complete(self, prompt: Prompt, options: CallOptions) -> Completion:
         while True:
@@ -179,6 +181,14 @@ class EndpointPool:
             dropped_after_s=seconds if e.gone is not None else None,
             error=str(e.gone) if e.gone is not None else None,
         )
+
+
+def _probe(backend: OpenAIBackend) -> str:
+    """The probe's chat answer, or its completion (so marked) where chat is refused."""
+    try:
+        return backend.complete(Prompt.of([{"role": "user", "content": PROBE_TEXT}]), PROBE_CALL["chat"]).text
+    except InputError:
+        return "(completion) " + backend.complete(Prompt.of(PROBE_TEXT), PROBE_CALL["completion"]).text
 
 
 def _same(what: str, backends: Sequence[OpenAIBackend], values: list) -> None:
