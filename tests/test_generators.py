@@ -305,6 +305,15 @@ def test_prune_keeps_a_demonstration_holding_a_protected_span():
     assert "`order 12`" in prune._drop_demonstrations(protect(text), text_counter("gpt-4o"), 0.2)
 
 
+def test_prune_leaves_each_example_a_word_of_its_own():
+    def word(info: float, demo: int | None, section: str = "demo") -> prune.Word:
+        return prune.Word(0, 1, False, section, cost=1, saving=1, info=info, n_model_tokens=1, demo=demo)
+
+    segment = [word(3, 0), word(1, 0), word(2, 0), word(1, 1), word(5, None, "instruction")]
+    prune._choose_drops(segment, {"instruction": 0.0, "demo": 0.0})
+    assert [w.kept for w in segment] == [True, False, False, True, False]  # the most informative stays
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("rate", [0.2, 0.3])
 def test_prune_tracks_low_rates_on_a_few_shot_prompt(rate):

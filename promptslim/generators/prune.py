@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -72,6 +73,7 @@ class Word:
     info: float = 0.0  # summed surprisal of its model tokens
     n_model_tokens: int = 0
     kept: bool = True
+    demo: int | None = None  # which demonstration it is part of
 
 
 class SurprisalScorer:
@@ -161,13 +163,12 @@ def _words(protected: Protected) -> list[Word]:
             start == 0 or "\n" in match.group(0) or text[max(0, start - 1)] == "\n"
         )
         forced = structural or bool(FORCED_WORDS.fullmatch(core)) or kept(end - len(core), end)
+        demo = next((i for i, d in enumerate(demos) if d.start <= start < d.end), None)
         if start >= question_start:
             section = "question"
-        elif any(d.start <= start < d.end for d in demos):
-            section = "demo"
         else:
-            section = "instruction"
-        words.append(Word(start, end, forced or section == "question", section))
+            section = "instruction" if demo is None else "demo"
+        words.append(Word(start, end, forced or section == "question", section, demo=demo))
     return words
 
 
@@ -333,9 +334,13 @@ def _choose_drops(segment: list[Word], rates: dict[str, float]) -> list[Word]:
             continue
         budget = rates[section] * sum(w.cost for w in candidates)
         kept_cost = sum(w.cost for w in candidates)
+        left = Counter(w.demo for w in candidates)  # free words each demonstration keeps
         for word in sorted(candidates, key=lambda w: w.info / max(1, w.n_model_tokens)):
             if kept_cost <= budget:
                 break
+            if word.demo is not None and left[word.demo] == 1:
+                continue  # an example with no words of its own left would show its answer to nothing
+            left[word.demo] -= 1
             word.kept = False
             kept_cost -= word.saving
             dropped.append(word)
