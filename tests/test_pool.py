@@ -142,3 +142,15 @@ def test_cli_run_says_which_endpoint_answered(cli):
         proc = cli(*args, stdin=b"hi", env={"PROMPTSLIM_RETRIES": "0"})
     assert proc.returncode == 0, proc.err
     assert proc.out == " positive\n" and f"fake via {b.url} ({a.url} dropped): " in proc.err
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://host/v1", "http://[::1", "http://host:99999/v1", "http:///v1"])
+def test_a_base_url_that_is_no_http_url_is_an_input_error(url):
+    with pytest.raises(InputError, match=r"^--base-url .* is not an http\(s\) URL: give one like http://"):
+        open_backend("m", base_url=["http://127.0.0.1:9/v1", url])
+
+
+def test_an_endpoints_variable_without_a_url_is_an_input_error(monkeypatch):
+    monkeypatch.setenv("PROMPTSLIM_ENDPOINTS", " , ")
+    with pytest.raises(InputError, match="holds no URL"):
+        open_backend("m")
