@@ -175,12 +175,13 @@ class Explorer:
         return self._variants[config]
 
     def _cost(self, config: Config) -> float:
-        if not any(config):  # the spec's own prompt
-            return weighted_tokens(self._tokens(self.spec.prompt), self._output_estimate(), self.output_weight)
-        variant = self._variant(config)
-        if variant is None:
-            return self._estimate(config)
-        return weighted_tokens(self._tokens(variant.prompt), self._output_estimate(), self.output_weight)
+        prompt = self.spec.prompt  # the origin's: the spec's own prompt
+        if any(config):
+            variant = self._variant(config)
+            if variant is None:
+                return self._estimate(config)
+            prompt = variant.prompt
+        return weighted_tokens(self._tokens(prompt), self._output_estimate(), self.output_weight)
 
     def _estimate(self, config: Config) -> float:
         """Without pruning's model pass: the other axes' exact tokens times the kept rate."""

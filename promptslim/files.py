@@ -217,16 +217,19 @@ def is_json_name(name: str | Path) -> bool:
 
 def parse(text: str, name: str, *, as_json: bool) -> Any:
     """JSON or YAML (safe: plain data only) from text; errors name the line."""
-    return parse_with_lines(text, name, as_json=as_json)[0]
+    return parse_with_lines(text, name, as_json=as_json, with_lines=False)[0]
 
 
-def parse_with_lines(text: str, name: str, *, as_json: bool, unique_keys: bool = False) -> tuple[Any, dict[str, int]]:
-    """The data, and the line of each top-level key of a mapping (for error messages).
+def parse_with_lines(
+    text: str, name: str, *, as_json: bool, unique_keys: bool = False, with_lines: bool = True
+) -> tuple[Any, dict[str, int]]:
+    """The data, and (`with_lines`) the line of each top-level key of a mapping, for error messages.
     `unique_keys`: a key given twice in one mapping is an error, not the last one winning."""
     try:
         if as_json:
             data = check_text(json.loads(text, object_pairs_hook=_unique_pairs if unique_keys else None), name)
-            return data, ({k: _json_line(text, k) for k in data} if isinstance(data, dict) else {})
+            keyed = with_lines and isinstance(data, dict)  # a scan of the text per key: only where asked
+            return data, ({k: _json_line(text, k) for k in data} if keyed else {})
         loader = _Loader(text)
         loader.unique = unique_keys
         try:
@@ -234,8 +237,8 @@ def parse_with_lines(text: str, name: str, *, as_json: bool, unique_keys: bool =
             data = check_text(loader.construct_document(node), name) if node is not None else None
         finally:
             loader.dispose()
-        lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if isinstance(node, yaml.MappingNode) else {}
-        return data, lines
+        keyed = with_lines and isinstance(node, yaml.MappingNode)
+        return data, ({k.value: k.start_mark.line + 1 for k, _ in node.value} if keyed else {})
     except json.JSONDecodeError as exc:
         raise FileProblem(f"{name}:{exc.lineno}", f"not valid JSON ({exc.msg}): fix the syntax") from None
     except yaml.YAMLError as exc:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import InputError
-from .files import is_json_name, parse, shown
+from .files import STDIN, is_json_name, parse, shown
 from .files import read_text as read_checked
 
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
@@ -105,15 +105,12 @@ def _message(value: Mapping[str, str], index: int) -> Message:
     return Message(role, content)
 
 
-MAX_PROMPT_BYTES = 64_000_000  # a prompt file larger than this is refused unread
-
-
 def read_text(source: str | Path, *, stdin=None) -> str:
     """Read a prompt file (or '-' for stdin) through the one checked reader; errors name the file
     and the fix."""
-    text = read_checked(source, limit=MAX_PROMPT_BYTES, fix="split the prompt", stdin=stdin)
+    text = read_checked(source, fix="split the prompt", stdin=stdin)
     if not text.strip():
-        name = "<stdin>" if str(source) == "-" else source
+        name = "<stdin>" if str(source) == STDIN else source
         raise InputError(f"{shown(name)}: the prompt is empty: write a prompt into it")
     return drop_final_newline(text)
 

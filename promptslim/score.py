@@ -45,16 +45,7 @@ class Scorer:
                 f"scorer '{self.name}' needs an expected value for every case: "
                 "add `expected` to the case, or score with fidelity"
             )
-        if not self.name.startswith("python:"):
-            return clamp(self.fn(output, expected, reference), self.name)
-        try:
-            value = self.fn(output, expected, reference)
-        except Exception as exc:  # a user's scorer may raise anything
-            reason = (str(exc).splitlines() or [""])[0][:200]
-            raise InputError(
-                f"scorer '{self.name}' failed on an output ({type(exc).__name__}: {reason}): fix the scorer"
-            ) from None
-        return clamp(value, self.name)
+        return clamp(self.fn(output, expected, reference), self.name)
 
 
 def clamp(value: object, name: str) -> float:
@@ -485,7 +476,22 @@ def _python_scorer(name: str, folder: Path | None, allow_installed: bool) -> Sco
     function = getattr(module, attribute, None)
     if not callable(function):
         raise InputError(f"scorer '{name}': {module_name} has no function {attribute}: fix the name, or {CHOICES}")
-    return Scorer(name, function, needs_expected=False, source=getattr(module, "__file__", None))
+    return Scorer(name, _reporting(name, function), needs_expected=False, source=getattr(module, "__file__", None))
+
+
+def _reporting(name: str, function: ScoreFn) -> ScoreFn:
+    """The user's function, whose exceptions (it may raise anything) become one-line input errors."""
+
+    def scored(output: str, expected: object | None, reference: str | None) -> object:
+        try:
+            return function(output, expected, reference)
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [""])[0][:200]
+            raise InputError(
+                f"scorer '{name}' failed on an output ({type(exc).__name__}: {reason}): fix the scorer"
+            ) from None
+
+    return scored
 
 
 def _import(module_name: str, beside) -> object:

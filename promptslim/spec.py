@@ -332,11 +332,12 @@ def _case(row: Any, source: str, number: int, where: _Where) -> Case:
 
 def read_cases_file(path: Path, where: _Where) -> list[tuple[int, Any]]:
     """The rows of a JSONL, JSON or CSV cases file, each with its line number."""
-    if not path.exists():
-        raise where.error("cases", f"{shown(path)}: no such cases file: check the path (relative to the spec)")
     try:
         text = read_text(path, limit=MAX_CASES_BYTES, fix="split the cases")
     except FileProblem as exc:
+        if not path.exists():
+            problem = f"{shown(path)}: no such cases file: check the path (relative to the spec)"
+            raise where.error("cases", problem) from None
         raise where.error("cases", str(exc)) from None
     name, suffix = shown(path), path.suffix.lower()
     if suffix == ".jsonl":

@@ -48,13 +48,10 @@ def compress(
     except Exception as exc:
         raise typer.BadParameter(str(exc), param_hint="--rate") from None
     prunes = method in ("auto", "prune")
+    pruning_only = f"applies to pruning, not --method {method}: use --method prune"
     conflicts(
-        ("--rate", rate is not None and not prunes, f"applies to pruning, not --method {method}: use --method prune"),
-        (
-            "--target-tokens",
-            target_tokens is not None and not prunes,
-            f"applies to pruning, not --method {method}: use --method prune",
-        ),
+        ("--rate", rate is not None and not prunes, pruning_only),
+        ("--target-tokens", target_tokens is not None and not prunes, pruning_only),
         ("--target-tokens", target_tokens is not None and rate is not None, "and --rate both set the length: give one"),
         ("--diff", diff and json_out, "and --json both choose the output: give one"),
     )

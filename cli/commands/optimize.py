@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
+from dataclasses import asdict
 
 import typer
 from rich.markup import escape
 
-from promptslim.cache import CallCache
 from promptslim.files import shown
 from promptslim.optimize import MAX_CANDIDATES
 from promptslim.optimize import optimize as run_optimize
@@ -68,8 +67,7 @@ def optimize(
     if out:
         check_outputs(spec, out)  # before any model call: a bad --out costs nothing
     backend = backend_from(model, base_url, concurrency)
-    store = contextlib.nullcontext(False) if no_cache else CallCache()
-    with store as cache, progress_bar("making variants") as update:
+    with progress_bar("making variants") as update:
 
         def show(progress) -> None:
             if progress.phase == "evaluating":  # racing stops well before the exhaustive bound
@@ -82,7 +80,7 @@ def optimize(
             budget_calls=budget_calls,
             exhaustive=exhaustive,
             concurrency=concurrency,
-            cache=cache,
+            cache=False if no_cache else None,
             max_candidates=max_candidates,
             axes=[a.strip() for a in axes.split(",") if a.strip()] if axes else None,
             on_progress=show,
@@ -127,7 +125,8 @@ def summary(result) -> str:
         f"{result.spend.energy_j:.1f} J, {result.spend.wall_s:.0f} s"
         + (f"; pays back after {save.breakeven_calls:.0f} calls" if save.breakeven_calls else ""),
     ]
-    for url, calls, failed, per_s, tokens_per_s, state in endpoint_rows(result.to_dict()):
+    endpoints = {"endpoints": [asdict(e) for e in result.endpoints or ()]}
+    for url, calls, failed, per_s, tokens_per_s, state in endpoint_rows(endpoints):
         throughput = f"{per_s} calls/s, {tokens_per_s} tokens/s"
         lines.append(f"  endpoint {url}: {calls} calls ({failed} failed), {throughput}; {state}")
     if result.budget_exhausted:
