@@ -78,10 +78,10 @@ def _tokens(request: dict) -> int:
     return sum(int(len(t.split()) * 1.3) + 4 for t in texts)
 
 
-def log_records(templates: int = len(TEMPLATES), fills: int = 100, seed: int = 7) -> Iterator[tuple[int, dict]]:
-    """(template index, record) for `fills` calls of each of the first `templates` templates, shuffled."""
+def log_records(fills: int = 100, seed: int = 7) -> Iterator[tuple[int, dict]]:
+    """(template index, record) for `fills` calls of each template, shuffled."""
     rng = random.Random(seed)
-    order = [t for t in range(templates) for _ in range(fills)]
+    order = [t for t in range(len(TEMPLATES)) for _ in range(fills)]
     rng.shuffle(order)
     for n, t in enumerate(order):
         make, (mean, spread), cap = TEMPLATES[t]

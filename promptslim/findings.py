@@ -36,6 +36,11 @@ def excerpt(text: str, limit: int = BLOCK_EXCERPT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+def line_excerpt(text: str, limit: int) -> str:
+    """The text on one line (runs of white space as one space), cut to `limit` characters."""
+    return excerpt(" ".join(text.split()), limit)
+
+
 def find_issues(
     prompt: Prompt, count: Callable[[str], int], tokens: int, long_tokens: int, target: str
 ) -> tuple[Finding, ...]:

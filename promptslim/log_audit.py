@@ -22,6 +22,7 @@ from .compress import compress
 from .corpus import Problem
 from .errors import InputError, PromptslimError
 from .files import shown
+from .findings import line_excerpt
 from .logs import Group, Part, Partial, Template
 from .measure.carbon import resolve_region
 from .measure.projection import Projection, Volume, project
@@ -259,7 +260,7 @@ def _template_audit(template: Template, group: Group, span_days: float, settings
     volume = Volume(calls_per_day, settings.volume.grams_per_kwh)
     projections, fixed = [], (0, 0)
     for index, target in enumerate(settings.targets):
-        before, after = _fixed_tokens(template, target, settings)
+        before, after = _fixed_tokens(template, target)
         fixed = fixed if index else (before, after)
         after_mean = max(0.0, prompt_mean - (before - after))
         projections.append(project(target, prompt_mean, after_mean, completion_mean, settings.energy[index], volume))
@@ -281,7 +282,7 @@ def _template_audit(template: Template, group: Group, span_days: float, settings
     )
 
 
-def _fixed_tokens(template: Template, target: str, settings: Settings) -> tuple[int, int]:
+def _fixed_tokens(template: Template, target: str) -> tuple[int, int]:
     """Tokens of the template's fixed part (variables as {{var}}) before and after rules mode."""
     if target == LOCAL:
         return 0, 0  # the local model's tokens are not counted here; the saving is left at zero
@@ -312,7 +313,7 @@ def gate_failures(
     """One line per template and target over a gate: mean prompt tokens, or rules-mode saving."""
     lines = []
     for item in report.templates:
-        name = _short(item.template.text)
+        name = line_excerpt(item.template.text, 60)
         for p in item.projections:
             if max_tokens is not None and p.tokens > max_tokens:
                 lines.append(
@@ -324,8 +325,3 @@ def gate_failures(
                     f"over --fail-saving {max_saving_pct:g}%"
                 )
     return lines
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

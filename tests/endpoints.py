@@ -23,6 +23,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
+from conftest import free_port as closed_port  # a loopback port nothing listens on  # noqa: F401
+
 FAULTS = ("429", "500", "503", "reset", "truncated", "stall", "slow")
 
 
@@ -62,7 +64,6 @@ class FaultProxy:
         self.stall_s, self.slow_s, self.reply, self.port = stall_s, slow_s, reply, port
         self.models = models  # what GET /models lists without an upstream
         self.requests: list[tuple[int, str, str | None]] = []  # (number, path, fault)
-        self.headers: list[dict] = []
         self._lock = threading.Lock()
 
     def __enter__(self) -> FaultProxy:
@@ -110,7 +111,6 @@ class FaultProxy:
             number = len(self.requests) + 1
             fault = self.plan(number) if handler.command == "POST" else None
             self.requests.append((number, handler.path, fault))
-            self.headers.append(dict(handler.headers))
         if fault in ("400", "429", "500", "503"):
             extra = {"Retry-After": "1"} if fault == "429" else {}
             return _send(handler, int(fault), json.dumps({"error": {"message": f"injected {fault}"}}).encode(), extra)
@@ -162,10 +162,3 @@ def _send(handler: BaseHTTPRequestHandler, status: int, data: bytes, headers: di
         handler.send_header(name, value)
     handler.end_headers()
     handler.wfile.write(data)
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -115,13 +115,13 @@ def co2_kg(kg: float | None) -> str:
     return co2(None if kg is None else kg * 1000)
 
 
-def more_line(report: dict, shown: int) -> str:
-    rest = len(report["prompts"]) - shown
-    return f"\u2026 and {count(rest)} more prompts (--top 0 lists them all)" if rest > 0 else ""
+def more_line(report: dict, shown: int, rows: str = "prompts") -> str:
+    rest = len(report[rows]) - shown
+    return f"\u2026 and {count(rest)} more {rows} (--top 0 lists them all)" if rest > 0 else ""
 
 
-def shown(report: dict, top: int) -> list[dict]:
-    return report["prompts"][:top] if top else report["prompts"]
+def shown(report: dict, top: int, rows: str = "prompts") -> list[dict]:
+    return report[rows][:top] if top else report[rows]
 
 
 # ---------------------------------------------------------------- text

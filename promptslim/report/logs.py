@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 
+from ..findings import line_excerpt
 from . import count, kwh, pct, usd
-from .audit import _problems, co2_kg, energy_lines, fixed_width
+from .audit import _problems, co2_kg, energy_lines, fixed_width, more_line, shown
 from .audit_html import _CSS, _problems_section
 from .html import esc, page
 from .markdown import _table, cell
@@ -44,9 +45,8 @@ TEMPLATE_CHARS = 60  # of a template, in the table
 
 
 def template_row(t: dict, chars: int = TEMPLATE_CHARS) -> list[str]:
-    text = " ".join(t["template"].split())
     return [
-        text if len(text) <= chars else text[: chars - 1] + "\u2026",
+        line_excerpt(t["template"], chars),
         count(t["calls"]),
         f"{t['calls_per_day']:,.1f}",
         f"{t['prompt_tokens_mean']:,.0f}",
@@ -73,21 +73,20 @@ def volume_line(report: dict) -> str:
     )
 
 
-def notes(report: dict, templates: list[dict]) -> list[str]:
-    return [f"{template_row(t, 40)[0]}: {t['output_note']}" for t in templates if t.get("output_note")]
+def notes(templates: list[dict]) -> list[str]:
+    return [f"{line_excerpt(t['template'], 40)}: {t['output_note']}" for t in templates if t.get("output_note")]
 
 
 def _shown(report: dict, top: int) -> tuple[list[dict], str]:
-    templates = report["templates"][:top] if top else report["templates"]
-    rest = len(report["templates"]) - len(templates)
-    return templates, (f"\u2026 and {count(rest)} more templates (--top 0 lists them all)" if rest > 0 else "")
+    templates = shown(report, top, "templates")
+    return templates, more_line(report, len(templates), "templates")
 
 
 def to_table(report: dict, top: int = 0) -> str:
     templates, more = _shown(report, top)
     rows = [template_row(t) for t in templates]
     lines = [*fixed_width(COLUMNS, rows), *([more] if more else []), "", headline(report), volume_line(report)]
-    lines += notes(report, templates) + ["energy model for " + e for e in energy_lines(report)]
+    lines += notes(templates) + ["energy model for " + e for e in energy_lines(report)]
     return "\n".join(lines) + "\n"
 
 
@@ -108,7 +107,7 @@ def to_markdown(report: dict, top: int = 20) -> str:
         table = _table([name for name, _ in COLUMNS], rows, align)
         sections.append(f"### Templates by yearly cost\n\n{table}\n\n{more}".rstrip())
     sections += [
-        "\n".join(f"- {cell(n)}" for n in notes(report, templates)),
+        "\n".join(f"- {cell(n)}" for n in notes(templates)),
         _problems("unreadable records", report["failures"]),
         "Energy: " + "; ".join(cell(e) for e in energy_lines(report)),
     ]

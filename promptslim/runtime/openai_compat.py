@@ -32,6 +32,8 @@ MAX_RETRY_AFTER_S = 60.0  # a server asking for a longer wait is answered with a
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
 RETRY_STATUS = (408, 409, 429)  # and every 5xx
+# what reading a response that is not a whole completion raises (no choices, no message, no text)
+NOT_A_COMPLETION = (ValueError, IndexError, AttributeError, TypeError)
 
 
 def is_loopback(url: str) -> bool:
@@ -196,7 +198,7 @@ class OpenAIBackend:
         """Seconds to wait before the next attempt, or None when this failure is final."""
         import openai
 
-        if attempt >= self.max_retries or isinstance(exc, (InputError, KeyboardInterrupt)):
+        if attempt >= self.max_retries:
             return None
         backoff = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2**attempt) * random.uniform(0.75, 1.0)
         if isinstance(exc, openai.APIStatusError):
@@ -206,10 +208,8 @@ class OpenAIBackend:
             if after is None:
                 return backoff
             return after if after <= MAX_RETRY_AFTER_S else None
-        if isinstance(exc, (openai.APIConnectionError, openai.APIResponseValidationError, ValueError)):
+        if isinstance(exc, (openai.APIConnectionError, openai.APIResponseValidationError, *NOT_A_COMPLETION)):
             return backoff  # refused, reset, timed out, or not a whole completion
-        if isinstance(exc, (IndexError, AttributeError, TypeError)):
-            return backoff  # a response without choices or message
         return None
 
     def _failure(self, exc: Exception, attempts: int) -> Exception:
@@ -241,7 +241,7 @@ class OpenAIBackend:
                     f"{self.base_url} answered HTTP {exc.status_code} and asks to wait {after:.0f} s: try again later"
                 )
             return RuntimeFailure(f"{self.base_url} failed with HTTP {exc.status_code}{tries}: {self._first_line(exc)}")
-        if isinstance(exc, (ValueError, IndexError, AttributeError, TypeError)):
+        if isinstance(exc, NOT_A_COMPLETION):
             return RuntimeFailure(
                 f"{self.base_url} sent something that is not a completion{tries} ({type(exc).__name__}): "
                 "check that it is an OpenAI-compatible endpoint"

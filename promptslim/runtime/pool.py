@@ -68,13 +68,10 @@ class EndpointPool:
             raise ValueError("an endpoint pool needs at least one endpoint")
         self.name, self.identity = backends[0].name, backends[0].identity
         self.concurrency = max(1, concurrency)  # calls at once on each endpoint
+        self.backends = list(backends)
         self._endpoints = [_Endpoint(backend) for backend in backends]
         self._changed = threading.Condition()
         self._started: float | None = None
-
-    @property
-    def backends(self) -> list[OpenAIBackend]:
-        return [e.backend for e in self._endpoints]
 
     @property
     def retried_calls(self) -> int:
