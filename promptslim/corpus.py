@@ -23,13 +23,12 @@ from .errors import InputError
 from .files import (
     FileProblem,
     check_text,
-    decode,
     encoding_of,
     inside,
     is_json_name,
     open_regular,
     parse,
-    read_bytes,
+    read_text,
     same_file,
     shown,
     too_large,
@@ -189,14 +188,14 @@ def _problem(source: str, exc: FileProblem) -> Problem:
     return Problem(source, reason, failure=not exc.skip)
 
 
-def _text(path: str, name: str, max_bytes: int, stdin: BinaryIO | None = None) -> str:
+def _text(path: str, max_bytes: int, stdin: BinaryIO | None = None) -> str:
     """A whole file as text, through the one checked reader (no more than the limit is read)."""
-    return decode(read_bytes(path, limit=max_bytes, fix=TOO_LARGE_FIX, stdin=stdin), name)
+    return read_text(path, limit=max_bytes, fix=TOO_LARGE_FIX, stdin=stdin)
 
 
 def _from_text(path: str, name: str, max_bytes: int, stdin: BinaryIO | None = None) -> Item | Problem:
     try:
-        text = _text(path, name, max_bytes, stdin)
+        text = _text(path, max_bytes, stdin)
     except FileProblem as exc:
         return _problem(name, exc)
     prompt = _prompt_value(text, name)
@@ -206,7 +205,7 @@ def _from_text(path: str, name: str, max_bytes: int, stdin: BinaryIO | None = No
 def _from_spec(path: str, name: str, max_bytes: int) -> Item | Problem:
     """A promptslim spec's prompt, with its max_tokens as the answer length, or a file of chat
     messages; other YAML/JSON is skipped."""
-    text = _text(path, name, max_bytes)
+    text = _text(path, max_bytes)
     try:
         spec = parse(text, name, as_json=is_json_name(path))
     except FileProblem as exc:
@@ -251,7 +250,7 @@ def _from_jsonl(path: str, name: str, field: str, max_bytes: int) -> Iterator[It
     prompt file (test cases, say) and is skipped with a note."""
     with open_regular(path) as f:
         if _encoding(f, name) != "utf-8":  # UTF-16 or UTF-32: whole, as text, then by line
-            lines = (line.encode() for line in _text(path, name, max_bytes).splitlines(keepends=True))
+            lines = (line.encode() for line in _text(path, max_bytes).splitlines(keepends=True))
             yield from _records(lines, name, field, max_bytes)
         else:
             yield from _records(_lines(f, max_bytes), name, field, max_bytes)

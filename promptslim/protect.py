@@ -133,11 +133,14 @@ def _protect(text: str, keep: tuple[re.Pattern, ...]) -> Protected:
     return Protected(text, tuple(merge_spans(spans)))
 
 
+def fold(text: str) -> str:
+    """Lower case, same length: U+0130 is the one letter whose lower case has two characters."""
+    return text.lower() if text.isascii() or "\u0130" not in text else text.replace("\u0130", "i").lower()
+
+
 def _urls(text: str) -> list[Span]:
     """What `\\b(?:https?|ftp)://...|\\bwww\\....` finds, tried only at a scheme before "://" or at "www."."""
-    lower = text.lower()
-    if len(lower) != len(text):  # U+0130 lowers to two characters
-        lower = text.replace("\u0130", "i").lower()
+    lower = fold(text)
     if "://" not in text and "www." not in lower:
         return []
     hints = sorted([(at, "://") for at in find_all(text, "://")] + [(at, "www.") for at in find_all(lower, "www.")])

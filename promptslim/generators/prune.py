@@ -155,6 +155,7 @@ def _words(protected: Protected) -> list[Word]:
             *(Span(*d.answer, "answer") for d in demos if d.answer),
         ]
     )
+    demo_starts = [d.start for d in demos]  # in text order, disjoint
     words = []
     for match in _UNIT.finditer(text):
         start, end = match.start(), match.end()
@@ -163,7 +164,8 @@ def _words(protected: Protected) -> list[Word]:
             start == 0 or "\n" in match.group(0) or text[max(0, start - 1)] == "\n"
         )
         forced = structural or bool(FORCED_WORDS.fullmatch(core)) or kept(end - len(core), end)
-        demo = next((i for i, d in enumerate(demos) if d.start <= start < d.end), None)
+        at = bisect_right(demo_starts, start) - 1
+        demo = at if at >= 0 and start < demos[at].end else None
         if start >= question_start:
             section = "question"
         else:
@@ -235,7 +237,7 @@ def _drop_demonstrations(protected: Protected, count: Callable[[str], int], rate
     costs = [count(text[d.start : d.end]) for d in demos]
     outside = count(text[: demos[0].start]), count(text[demos[-1].end :])  # instruction, question
     room = (rate + DEMO_SLACK) * (sum(costs) + sum(outside)) - outside[1] - rate**INSTRUCTION_FLOOR * outside[0]
-    touches = span_toucher(protected.spans)
+    touches = span_toucher(protected.spans, merged=True)
     kept = {i for i, d in enumerate(demos) if touches(d.start, d.end)}
     labels = len({d.label for d in demos})
     for rank, i in enumerate(balanced_order([d.label for d in demos])):

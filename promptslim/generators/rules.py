@@ -31,7 +31,8 @@ from itertools import chain
 from typing import NamedTuple
 
 from ..constants import CJK
-from ..protect import Protected, Span, find_all, merge_spans, protect, span_toucher
+from ..errors import InputError
+from ..protect import Protected, Span, find_all, fold, merge_spans, protect, span_toucher
 
 LEVELS = ("safe", "aggressive")
 DEFAULT_LEVEL = "safe"
@@ -53,13 +54,10 @@ class RulesOutput:
     text: str
     edits: tuple[Edit, ...]  # every edit of the first pass, in original-text positions
     language: str
-    level: str = DEFAULT_LEVEL
 
 
 def check_level(level: str) -> str:
     if level not in LEVELS:
-        from ..errors import InputError
-
         raise InputError(f"unknown level '{level}': use one of {', '.join(LEVELS)}")
     return level
 
@@ -400,11 +398,6 @@ def _trie(phrases: Iterable[str], boundary: bool = True) -> str:
     return build(root, "")
 
 
-def _fold(text: str) -> str:
-    """Lower case, same length: U+0130 is the one letter whose lower case has two characters."""
-    return text.lower() if text.isascii() or "\u0130" not in text else text.replace("\u0130", "i").lower()
-
-
 def _capitalised(replacement: str, original: str) -> str:
     return replacement[:1].upper() + replacement[1:] if original[:1].isupper() else replacement
 
@@ -434,7 +427,7 @@ class _Text:
 
     @cached_property
     def folded(self) -> str:
-        return _fold(self.text)
+        return fold(self.text)
 
     @property
     def has_cjk(self) -> bool:
@@ -756,7 +749,7 @@ def data_regions(text: str) -> tuple[Span, ...]:
     from .shots import find_demonstrations
 
     regions = [Span(d.start, d.end, "demo") for d in find_demonstrations(text)]
-    folded, stop = _fold(text), 0
+    folded, stop = fold(text), 0
     for label in _DATA_LABEL.finditer(folded):
         start = label.start("phrase")
         if start < stop:
@@ -975,7 +968,7 @@ def _compress(text: str, keep: tuple, level: str) -> RulesOutput:
         out, edits = protected.text, []  # never an empty prompt
     if crlf:
         out, edits = out.replace("\n", "\r\n"), _with_cr(edits, original)
-    return RulesOutput(out, tuple(edits), language, level)
+    return RulesOutput(out, tuple(edits), language)
 
 
 def _trimmed(out: str, before: str) -> str:
