@@ -178,28 +178,21 @@ def cases(n: int, seed: int = 7) -> list[tuple[dict, str]]:
 
 
 def spec_cases(path: str) -> tuple[str, list[tuple[dict, str]]]:
-    """A prompt spec of prompts/ and its cases, for a cross-check on a task of another kind."""
-    import json
-    from pathlib import Path
+    """A completion spec (of prompts/, say) and its cases, for a cross-check on a task of another
+    kind; answers are checked as labels, whatever the spec's scorer."""
+    from promptslim.spec import load_spec
 
-    import yaml
-
-    spec = yaml.safe_load(Path(path).read_text())
-    lines = Path(path).with_suffix(".cases.jsonl").read_text().splitlines()
-    return spec["prompt"], [(c["vars"], c["expected"].lower()) for c in map(json.loads, lines)]
-
-
-def render(prompt: str, variables: dict) -> str:
-    for name, value in variables.items():
-        prompt = prompt.replace("{{" + name + "}}", value)
-    return prompt
+    spec = load_spec(path)
+    return spec.prompt.text, [(c.vars, str(c.expected).lower()) for c in spec.cases]
 
 
 def accuracy(llm, prompt: str, test: list[tuple[dict, str]]) -> float:
     """Share of cases whose greedy answer starts with the expected label."""
+    from promptslim.prompt import Prompt
+
     right = 0
     for variables, label in test:
-        tokens = llm.tokenize(render(prompt, variables).encode(), add_bos=True)
+        tokens = llm.tokenize(Prompt.of(prompt).render(variables).text.encode(), add_bos=True)
         out = llm.create_completion(tokens, max_tokens=3, temperature=0.0, seed=0)
         right += out["choices"][0]["text"].strip().lower().startswith(label)
     return right / len(test)
